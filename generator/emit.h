@@ -1,0 +1,63 @@
+// generator/emit.h — step 3 of 3: the C++ a build compiles, and the files it writes.
+//
+// Emit() is pure: from the hashed files it makes the text of a header (the constexpr
+// manifest and Tag()), a source file (the bodies), the packed body blob and a depfile.
+// WriteOutputs() then replaces each output only when its content changed, atomically,
+// blob first and header last, so a failed run leaves the previous outputs in place.
+//
+// Example:
+//   GeneratedFiles out = *Emit(hashed, scan.watched, options);
+//   KV_ASSETS_RETURN_IF_ERROR(WriteOutputs(out, options));
+
+#ifndef KV_ASSETS_GENERATOR_EMIT_H_
+#define KV_ASSETS_GENERATOR_EMIT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "generator/hash.h"
+
+namespace kv_assets::gen {
+
+enum class BodyMode {
+  kIncbin,   // assembler .incbin of the blob file: fast, GCC/Clang on ELF
+  kLiteral,  // string-literal pieces of at most 16 KB: any compiler
+};
+
+struct EmitOptions {
+  std::string out_dir;          // where <name>.h, .cc and .bin go
+  std::string name = "assets";  // file base name and blob symbol suffix
+  std::string cpp_namespace = "assets";
+  std::string prefix = "/";  // URL prefix, starts and ends with '/'
+  BodyMode bodies = BodyMode::kIncbin;
+  std::string depfile;  // "" for none
+  // When set, every Last-Modified is this instead of the file's mtime (SOURCE_DATE_EPOCH).
+  std::optional<std::int64_t> source_date_epoch;
+};
+
+struct GeneratedFiles {
+  std::string header;
+  std::string source;
+  std::string blob;
+  std::string depfile;  // empty when options.depfile is ""
+};
+
+// Fails, naming both paths, when a tagged name equals another file's name, since a request
+// for it would then be ambiguous; or when the options cannot form valid C++.
+absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
+                                    const std::vector<std::string>& watched,
+                                    const EmitOptions& options);
+
+absl::Status WriteOutputs(const GeneratedFiles& files, const EmitOptions& options);
+
+// A C++ string literal (quotes included) with `bytes` escaped so that any compiler reads
+// them back exactly: no trigraphs, no raw bytes above 0x7E.
+std::string CppStringLiteral(std::string_view bytes);
+
+}  // namespace kv_assets::gen
+
+#endif  // KV_ASSETS_GENERATOR_EMIT_H_

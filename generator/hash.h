@@ -1,0 +1,56 @@
+// generator/hash.h — step 2 of 3: read each file once, hash it, and name its version.
+//
+// XXH3-128 of the bytes gives both the strong ETag (all 128 bits, base64url, quoted) and
+// the tag in the file name (its first 10 characters: 60 bits, so two versions of one file
+// colliding is out of reach in practice). Tags use the URL-safe base64 alphabet, so a
+// tagged name never needs escaping.
+//
+// Example:
+//   TaggedPath("css/a.min.css", "EI7Zfw9kFp")  // "css/a.EI7Zfw9kFp.min.css"
+//   TaggedPath("LICENSE", "EI7Zfw9kFp")        // "LICENSE.EI7Zfw9kFp"
+
+#ifndef KV_ASSETS_GENERATOR_HASH_H_
+#define KV_ASSETS_GENERATOR_HASH_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "generator/scan.h"
+
+namespace kv_assets::gen {
+
+inline constexpr std::size_t kTagLength = 10;
+
+struct Digest {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+  bool operator==(const Digest&) const = default;
+  auto operator<=>(const Digest&) const = default;
+};
+
+struct HashedFile {
+  SourceFile source;
+  std::string content;
+  Digest digest;
+  std::string tag;          // kTagLength characters
+  std::string etag;         // "\"<22 characters>\""
+  std::string tagged_path;  // TaggedPath(source.path, tag)
+};
+
+Digest HashBytes(std::string_view bytes);
+// The 22-character base64url spelling of all 128 bits; the tag is its first kTagLength.
+std::string DigestToBase64Url(const Digest& digest);
+// `path` with ".<tag>" inserted before the first dot of the file name (the last component),
+// or appended when the name has no dot. A leading dot does not count ("a/.x" -> "a/.x.<tag>").
+std::string TaggedPath(std::string_view path, std::string_view tag);
+
+// Reads and hashes every file. Fails with the path when one cannot be read, or when its
+// size changed since the scan (it is being written to).
+absl::StatusOr<std::vector<HashedFile>> HashFiles(std::vector<SourceFile> files);
+
+}  // namespace kv_assets::gen
+
+#endif  // KV_ASSETS_GENERATOR_HASH_H_

@@ -1,0 +1,54 @@
+// generator/scan.h — step 1 of 3: which files of the asset folder are served.
+//
+// Walks the folder (following symbolic links), skips names beginning with "." except a
+// top-level ".well-known/", and whatever the ignore rules exclude (generator/ignore.h).
+// Every name that is kept must be servable as a URL path; anything that could not be
+// served, read or walked is an error naming the path, so a bad folder fails the build
+// instead of silently shipping less.
+//
+// Example:
+//   absl::StatusOr<ScanResult> scan = Scan("/src/app/public", {.excludes = {"*.psd"}});
+//   for (const SourceFile& f : scan->files) std::cout << f.path << "\n";  // "css/site.css"
+
+#ifndef KV_ASSETS_GENERATOR_SCAN_H_
+#define KV_ASSETS_GENERATOR_SCAN_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace kv_assets::gen {
+
+struct SourceFile {
+  std::string path;      // relative to the folder, '/'-separated
+  std::string abs_path;  // as found on disk, for reading
+  std::int64_t mtime = 0;  // seconds since the Unix epoch
+  std::uint64_t size = 0;
+};
+
+struct ScanResult {
+  std::vector<SourceFile> files;  // sorted by `path`, bytewise
+  // Every folder walked and every rule file consulted, absolute: when any of them changes
+  // (a folder changes when an entry is added, removed or renamed) the scan must run again.
+  std::vector<std::string> watched;
+};
+
+struct ScanOptions {
+  std::vector<std::string> excludes;  // .gitignore-syntax patterns relative to the folder
+  std::string scratch_dir;            // see IgnoreRules::Open; "" means a temporary folder
+};
+
+// OK when `name` (one path component) can be a URL path segment served by the runtime:
+// valid UTF-8 without control characters or backslashes. Otherwise InvalidArgumentError
+// saying what is wrong with it.
+absl::Status CheckServableName(std::string_view name);
+
+absl::StatusOr<ScanResult> Scan(const std::string& root, const ScanOptions& options);
+
+}  // namespace kv_assets::gen
+
+#endif  // KV_ASSETS_GENERATOR_SCAN_H_

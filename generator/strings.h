@@ -1,0 +1,22 @@
+// generator/strings.h — std::string_view at the Abseil boundary.
+//
+// Debian builds Abseil with its own absl::string_view, which does not convert from
+// std::string_view; the generator uses std::string_view throughout and converts here.
+//
+// Example:
+//   absl::StrCat("prefix ", Sv(some_std_string_view));
+
+#ifndef KV_ASSETS_GENERATOR_STRINGS_H_
+#define KV_ASSETS_GENERATOR_STRINGS_H_
+
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+
+namespace kv_assets::gen {
+
+inline absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace kv_assets::gen
+
+#endif  // KV_ASSETS_GENERATOR_STRINGS_H_

@@ -1,0 +1,208 @@
+// One request, from target to bytes: method check -> target to path -> percent-decode ->
+// prefix -> manifest lookup (untagged or tagged name) -> preconditions -> 200 or 304.
+#include "kv_assets/server.h"
+
+#include <optional>
+
+#include "kv_assets/http_date.h"
+
+namespace kv_assets {
+namespace {
+
+constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+// Longest decoded path we look up; longer ones cannot be in any manifest a file system made.
+constexpr std::size_t kMaxPath = 8192;
+
+enum class PathError { kNone, kBadRequest, kNotFound };
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view lower_prefix) {
+  if (s.size() < lower_prefix.size()) return false;
+  for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower_prefix[i]) return false;
+  }
+  return true;
+}
+
+// The path part of an origin-form or absolute-form target (RFC 9112 §3.2), without query
+// or fragment. nullopt for asterisk-form, authority-form and anything else.
+std::optional<std::string_view> TargetPath(std::string_view target) {
+  if (!target.starts_with('/')) {
+    std::size_t scheme_end;
+    if (StartsWithIgnoreCase(target, "http://")) {
+      scheme_end = 7;
+    } else if (StartsWithIgnoreCase(target, "https://")) {
+      scheme_end = 8;
+    } else {
+      return std::nullopt;
+    }
+    const std::size_t slash = target.find_first_of("/?#", scheme_end);
+    if (slash == std::string_view::npos || target[slash] != '/') return std::string_view("/");
+    target.remove_prefix(slash);
+  }
+  return target.substr(0, target.find_first_of("?#"));
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes `path` once into `out`. Anything that could make two spellings of a path
+// differ in meaning, or smuggle a byte a file system treats specially, is a bad request:
+// malformed escapes, NUL and control bytes, backslashes, an encoded '/', and "." or ".."
+// segments (browsers remove those before sending).
+PathError DecodePath(std::string_view path, char (&out)[kMaxPath], std::size_t& len) {
+  len = 0;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(path[i]);
+    const bool encoded = c == '%';
+    if (encoded) {
+      if (i + 2 >= path.size()) return PathError::kBadRequest;
+      const int hi = HexValue(path[i + 1]);
+      const int lo = HexValue(path[i + 2]);
+      if (hi < 0 || lo < 0) return PathError::kBadRequest;
+      c = static_cast<unsigned char>(hi * 16 + lo);
+      i += 2;
+      if (c == '/') return PathError::kBadRequest;
+    }
+    if (c < 0x20 || c == 0x7F || c == '\\') return PathError::kBadRequest;
+    if (len == kMaxPath) return PathError::kNotFound;
+    out[len++] = static_cast<char>(c);
+  }
+  // Dot segments, checked on the decoded path so that "%2e%2e" counts too.
+  const std::string_view decoded(out, len);
+  std::size_t start = 0;
+  while (start <= decoded.size()) {
+    std::size_t end = decoded.find('/', start);
+    if (end == std::string_view::npos) end = decoded.size();
+    const std::string_view segment = decoded.substr(start, end - start);
+    if (segment == "." || segment == "..") return PathError::kBadRequest;
+    start = end + 1;
+  }
+  return PathError::kNone;
+}
+
+bool IsOws(char c) { return c == ' ' || c == '\t'; }
+
+// RFC 9110 §13.1.2: does the If-None-Match list name `etag` (weak comparison) or "*"?
+// A malformed member ends the parse with what matched so far.
+bool IfNoneMatchMatches(std::string_view field, std::string_view etag) {
+  const std::string_view opaque = etag.substr(etag.starts_with("W/") ? 2 : 0);
+  std::size_t i = 0;
+  while (i < field.size()) {
+    while (i < field.size() && (IsOws(field[i]) || field[i] == ',')) ++i;
+    if (i == field.size()) break;
+    if (field[i] == '*') return true;
+    if (field.substr(i, 2) == "W/") i += 2;
+    if (i >= field.size() || field[i] != '"') return false;
+    const std::size_t close = field.find('"', i + 1);
+    if (close == std::string_view::npos) return false;
+    if (field.substr(i, close - i + 1) == opaque) return true;
+    i = close + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Response::AddHeader(std::string_view name, std::string_view value) {
+  if (field_count_ < fields_.size()) fields_[field_count_++] = HeaderField{name, value};
+}
+
+std::string_view Response::header(std::string_view name) const {
+  for (const HeaderField& f : headers()) {
+    if (f.name == name) return f.value;
+  }
+  return {};
+}
+
+bool Server::Owns(std::string_view target) const {
+  const std::optional<std::string_view> path = TargetPath(target);
+  return path.has_value() && path->starts_with(manifest_->prefix);
+}
+
+Response Server::Handle(const Request& request) const {
+  Response res;
+  const bool head = request.method == "HEAD";
+  const auto error = [&](int status, std::string_view reason, std::string_view body) {
+    res.status = status;
+    res.reason = reason;
+    res.AddHeader("Content-Type", kTextPlain);
+    res.AddHeader("Cache-Control", options_.error_cache_control);
+    res.content_length = body.size();
+    res.has_content_length = true;
+    res.body = head ? std::string_view() : body;
+    return res;
+  };
+
+  if (!head && request.method != "GET") {
+    res.AddHeader("Allow", "GET, HEAD");
+    return error(405, "Method Not Allowed", "405 Method Not Allowed\n");
+  }
+
+  const std::optional<std::string_view> raw_path = TargetPath(request.target);
+  if (!raw_path.has_value()) return error(400, "Bad Request", "400 Bad Request\n");
+  char buffer[kMaxPath];
+  std::size_t len = 0;
+  switch (DecodePath(*raw_path, buffer, len)) {
+    case PathError::kNone:
+      break;
+    case PathError::kBadRequest:
+      return error(400, "Bad Request", "400 Bad Request\n");
+    case PathError::kNotFound:
+      return error(404, "Not Found", "404 Not Found\n");
+  }
+  std::string_view path(buffer, len);
+  if (!path.starts_with(manifest_->prefix)) return error(404, "Not Found", "404 Not Found\n");
+  path.remove_prefix(manifest_->prefix.size());
+
+  // Directories ("", "css/") are never assets: no listings, no index.html.
+  const Asset* asset = manifest_->Find(path);
+  bool tagged = false;
+  if (asset == nullptr) {
+    asset = manifest_->FindTagged(path);
+    tagged = asset != nullptr;
+  }
+  if (asset == nullptr) return error(404, "Not Found", "404 Not Found\n");
+
+  res.asset = asset;
+  const std::string_view cache_control =
+      tagged ? options_.tagged_cache_control : options_.untagged_cache_control;
+
+  // RFC 9110 §13.2.2: If-None-Match decides alone when present; only without it does
+  // If-Modified-Since count, and only when it is one valid date.
+  bool not_modified = false;
+  if (!request.if_none_match.empty()) {
+    not_modified = IfNoneMatchMatches(request.if_none_match, asset->etag);
+  } else if (!request.if_modified_since.empty()) {
+    const std::optional<std::int64_t> since = ParseHttpDate(request.if_modified_since);
+    not_modified = since.has_value() && asset->last_modified_unix <= *since;
+  }
+
+  if (not_modified) {
+    res.status = 304;
+    res.reason = "Not Modified";
+    res.AddHeader("ETag", asset->etag);
+    res.AddHeader("Cache-Control", cache_control);
+    res.AddHeader("Last-Modified", asset->last_modified);
+    return res;
+  }
+
+  res.status = 200;
+  res.reason = "OK";
+  res.AddHeader("Content-Type", asset->content_type);
+  res.AddHeader("ETag", asset->etag);
+  res.AddHeader("Last-Modified", asset->last_modified);
+  res.AddHeader("Cache-Control", cache_control);
+  res.AddHeader("X-Content-Type-Options", "nosniff");
+  res.content_length = asset->size;
+  res.has_content_length = true;
+  if (!head) res.body = manifest_->Body(*asset);
+  return res;
+}
+
+}  // namespace kv_assets
