@@ -55,6 +55,7 @@ bool IsFile(const std::string& path) {
 
 std::string Join(std::string_view dir, std::string_view name) {
   if (dir.empty()) return std::string(name);
+  if (name.empty()) return std::string(dir);
   return absl::StrCat(Sv(dir), "/",
                       Sv(name));
 }
@@ -91,6 +92,50 @@ std::string RebaseIgnoreRules(std::string_view rules, std::string_view dir) {
   return out;
 }
 
+namespace {
+
+absl::StatusOr<bool> PathIsIgnored(git_repository* repo, const std::string& path) {
+  int ignored = 0;
+  if (git_ignore_path_is_ignored(&ignored, repo, path.c_str()) != 0) {
+    return GitError("cannot evaluate ignore rules for", path);
+  }
+  return ignored != 0;
+}
+
+absl::Status AddRule(git_repository* repo, const std::string& rules, std::string_view origin) {
+  if (rules.empty()) return absl::OkStatus();
+  if (git_ignore_add_rule(repo, rules.c_str()) != 0) {
+    return GitError("cannot add ignore rules", origin);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<git_repository*> OpenScratch(const std::string& scratch) {
+  git_repository* repo = nullptr;
+  if (git_repository_init(&repo, scratch.c_str(), /*is_bare=*/1) != 0) {
+    return GitError("cannot create scratch repository", scratch);
+  }
+  // An empty work tree: libgit2 then finds no .gitignore files of its own, and every rule
+  // comes from us, in our order.
+  const std::string empty = scratch + "/empty-worktree";
+  std::error_code ec;
+  std::filesystem::create_directories(empty, ec);
+  if (ec) return ErrnoToStatus(ec.value(), empty, "cannot create");
+  if (git_repository_set_workdir(repo, empty.c_str(), /*update_gitlink=*/0) != 0) {
+    git_repository_free(repo);
+    return GitError("cannot use as work tree", empty);
+  }
+  return repo;
+}
+
+// An ignore file found above the asset folder, and where it lives in the work tree.
+struct RuleFile {
+  std::string path;
+  std::string dir_in_worktree;
+};
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
     const std::string& root, const std::vector<std::string>& excludes,
     const std::string& scratch_dir) {
@@ -100,114 +145,137 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
   if (real == nullptr) return ErrnoToStatus(errno, root, "cannot resolve");
   rules->root_ = real;
   ::free(real);
+  const std::filesystem::path parent = std::filesystem::path(rules->root_).parent_path();
 
-  std::string workdir;
+  // Where the folder sits, and which rule files above it count.
+  std::vector<RuleFile> above;
   git_repository* repo = nullptr;
   const int rc = git_repository_open_ext(&repo, rules->root_.c_str(), 0, nullptr);
+  if (rc != 0 && rc != GIT_ENOTFOUND) return GitError("cannot open git repository", root);
   if (rc == 0 && !git_repository_is_bare(repo) && git_repository_workdir(repo) != nullptr) {
-    rules->repo_ = repo;
     char* w = ::realpath(git_repository_workdir(repo), nullptr);
-    workdir = w != nullptr ? w : git_repository_workdir(repo);
+    std::string workdir = w != nullptr ? w : git_repository_workdir(repo);
     ::free(w);
-    const std::string exclude = absl::StrCat(git_repository_path(repo), "info/exclude");
-    if (IsFile(exclude)) rules->rule_files_.push_back(exclude);
+    while (workdir.size() > 1 && workdir.back() == '/') workdir.pop_back();
+    const std::string gitdir = git_repository_path(repo);
+    git_config* config = nullptr;
+    if (git_repository_config_snapshot(&config, repo) == 0) {
+      git_buf excludes_file = GIT_BUF_INIT;
+      if (git_config_get_path(&excludes_file, config, "core.excludesfile") == 0) {
+        above.push_back({excludes_file.ptr, ""});
+        git_buf_dispose(&excludes_file);
+      }
+      git_config_free(config);
+    }
+    git_repository_free(repo);
+    above.push_back({gitdir + "info/exclude", ""});
+    if (rules->root_ != workdir) {
+      if (!rules->root_.starts_with(workdir == "/" ? workdir : workdir + "/")) {
+        return absl::InternalError(absl::StrCat(rules->root_, ": not inside work tree ", workdir));
+      }
+      rules->root_in_worktree_ = rules->root_.substr(workdir == "/" ? 1 : workdir.size() + 1);
+      std::string dir_in_tree;
+      for (absl::string_view part : absl::StrSplit(rules->root_in_worktree_, '/')) {
+        above.push_back({absl::StrCat(workdir, dir_in_tree.empty() ? "" : "/", dir_in_tree,
+                                      "/.gitignore"),
+                         dir_in_tree});
+        dir_in_tree = dir_in_tree.empty() ? std::string(part) : absl::StrCat(dir_in_tree, "/", part);
+      }
+    }
   } else {
     if (repo != nullptr) git_repository_free(repo);
-    if (rc != 0 && rc != GIT_ENOTFOUND) return GitError("cannot open git repository", root);
-    std::string scratch = scratch_dir;
-    if (scratch.empty()) {
-      std::string tmpl = (std::filesystem::temp_directory_path() / "kv-assets-XXXXXX").string();
-      if (::mkdtemp(tmpl.data()) == nullptr) return ErrnoToStatus(errno, tmpl, "cannot create");
-      scratch = rules->temp_scratch_ = tmpl;
-    }
-    if (git_repository_init(&repo, scratch.c_str(), /*is_bare=*/1) != 0) {
-      return GitError("cannot create scratch repository", scratch);
-    }
-    rules->repo_ = repo;
-    const std::filesystem::path parent = std::filesystem::path(rules->root_).parent_path();
-    workdir = parent.string();
-    if (git_repository_set_workdir(repo, workdir.c_str(), /*update_gitlink=*/0) != 0) {
-      return GitError("cannot use as work tree", workdir);
-    }
+    rules->root_in_worktree_ = std::filesystem::path(rules->root_).filename().string();
+    above.push_back({(parent / ".gitignore").string(), ""});
   }
-  while (workdir.size() > 1 && workdir.back() == '/') workdir.pop_back();
-  if (rules->root_ == workdir) {
-    rules->root_in_worktree_ = "";
-  } else if (rules->root_.starts_with(workdir == "/" ? workdir : workdir + "/")) {
-    rules->root_in_worktree_ = rules->root_.substr(workdir == "/" ? 1 : workdir.size() + 1);
-  } else {
-    return absl::InternalError(absl::StrCat(rules->root_, ": not inside work tree ", workdir));
+  if (!rules->root_in_worktree_.empty()) {
+    const std::size_t slash = rules->root_in_worktree_.rfind('/');
+    above.push_back({(parent / ".ignore").string(),
+                     slash == std::string::npos ? "" : rules->root_in_worktree_.substr(0, slash)});
   }
 
-  // The .gitignore files above the folder, which libgit2 reads by itself; listed so that the
-  // build re-runs when one changes.
-  const std::string_view in_tree = rules->root_in_worktree_;
-  std::string dir = workdir;
-  for (std::size_t start = 0; start <= in_tree.size() && !in_tree.empty();) {
-    const std::string gitignore = absl::StrCat(dir, "/.gitignore");
-    if (IsFile(gitignore)) rules->rule_files_.push_back(gitignore);
-    const std::size_t slash = in_tree.find('/', start);
-    if (slash == std::string_view::npos) break;
-    dir = absl::StrCat(workdir, "/", Sv(in_tree.substr(0, slash)));
-    start = slash + 1;
+  std::string scratch = scratch_dir;
+  if (scratch.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "kv-assets-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) return ErrnoToStatus(errno, tmpl, "cannot create");
+    scratch = rules->temp_scratch_ = tmpl;
   }
+  KV_ASSETS_ASSIGN_OR_RETURN(rules->rules_, OpenScratch(scratch));
+  KV_ASSETS_ASSIGN_OR_RETURN(rules->excludes_, OpenScratch(scratch));
 
-  if (!in_tree.empty()) {
-    const std::size_t slash = in_tree.rfind('/');
-    const std::string_view parent_in_tree =
-        slash == std::string_view::npos ? std::string_view() : in_tree.substr(0, slash);
-    KV_ASSETS_RETURN_IF_ERROR(rules->AddRuleFile(
-        absl::StrCat(std::filesystem::path(rules->root_).parent_path().string(), "/.ignore"),
-        parent_in_tree));
-    // Whatever the rules above say of the folder itself (or its parents), it is served.
-    KV_ASSETS_RETURN_IF_ERROR(
-        rules->AddRules(absl::StrCat("!/", EscapeGlob(in_tree), "/"), ""));
+  // The folder and the folders above it, as a rule from above would see them.
+  std::vector<std::string> own_dirs;
+  if (!rules->root_in_worktree_.empty()) {
+    std::string d;
+    for (absl::string_view part : absl::StrSplit(rules->root_in_worktree_, '/')) {
+      d = d.empty() ? std::string(part) : absl::StrCat(d, "/", part);
+      own_dirs.push_back(d + "/");
+    }
+  }
+  for (const RuleFile& file : above) {
+    if (!IsFile(file.path)) continue;
+    KV_ASSETS_ASSIGN_OR_RETURN(const std::string content, ReadFile(file.path));
+    rules->rule_files_.push_back(file.path);
+    std::string kept;
+    for (absl::string_view line : absl::StrSplit(content, '\n')) {
+      const std::string rule =
+          RebaseIgnoreRules(std::string_view(line.data(), line.size()), file.dir_in_worktree);
+      if (rule.empty()) continue;
+      bool excludes_folder = false;
+      if (rule.front() != '!') {
+        // Tried alone in the (still empty) EXCLUDE repository.
+        if (git_ignore_clear_internal_rules(rules->excludes_) != 0) {
+          return GitError("cannot reset ignore rules", scratch);
+        }
+        KV_ASSETS_RETURN_IF_ERROR(AddRule(rules->excludes_, rule, file.path));
+        for (const std::string& dir : own_dirs) {
+          KV_ASSETS_ASSIGN_OR_RETURN(const bool hit, PathIsIgnored(rules->excludes_, dir));
+          excludes_folder = excludes_folder || hit;
+        }
+      }
+      if (!excludes_folder) kept += rule;
+    }
+    KV_ASSETS_RETURN_IF_ERROR(AddRule(rules->rules_, kept, file.path));
+  }
+  if (git_ignore_clear_internal_rules(rules->excludes_) != 0) {
+    return GitError("cannot reset ignore rules", scratch);
   }
   std::string exclude_rules;
   for (const std::string& pattern : excludes) absl::StrAppend(&exclude_rules, pattern, "\n");
-  KV_ASSETS_RETURN_IF_ERROR(rules->AddRules(exclude_rules, in_tree));
+  KV_ASSETS_RETURN_IF_ERROR(AddRule(rules->excludes_,
+                                    RebaseIgnoreRules(exclude_rules, rules->root_in_worktree_),
+                                    "EXCLUDE"));
   return rules;
 }
 
 IgnoreRules::~IgnoreRules() {
-  if (repo_ != nullptr) git_repository_free(repo_);
+  if (rules_ != nullptr) git_repository_free(rules_);
+  if (excludes_ != nullptr) git_repository_free(excludes_);
   if (!temp_scratch_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(temp_scratch_, ignored);
   }
 }
 
-absl::Status IgnoreRules::AddRules(std::string_view rules, std::string_view dir_in_worktree) {
-  const std::string rebased = RebaseIgnoreRules(rules, dir_in_worktree);
-  if (rebased.empty()) return absl::OkStatus();
-  if (git_ignore_add_rule(repo_, rebased.c_str()) != 0) {
-    return GitError("cannot add ignore rules", root_);
-  }
-  return absl::OkStatus();
-}
-
 absl::Status IgnoreRules::AddRuleFile(const std::string& path, std::string_view dir_in_worktree) {
   if (!IsFile(path)) return absl::OkStatus();
   KV_ASSETS_ASSIGN_OR_RETURN(const std::string content, ReadFile(path));
   rule_files_.push_back(path);
-  return AddRules(content, dir_in_worktree);
+  return AddRule(rules_, RebaseIgnoreRules(content, dir_in_worktree), path);
 }
 
 absl::Status IgnoreRules::EnterDirectory(std::string_view dir) {
   const std::string abs = dir.empty() ? root_ : absl::StrCat(root_, "/", Sv(dir));
-  const std::string gitignore = absl::StrCat(abs, "/.gitignore");
-  if (IsFile(gitignore)) rule_files_.push_back(gitignore);
-  return AddRuleFile(absl::StrCat(abs, "/.ignore"), Join(root_in_worktree_, dir));
+  const std::string in_tree = Join(root_in_worktree_, dir);
+  KV_ASSETS_RETURN_IF_ERROR(AddRuleFile(abs + "/.gitignore", in_tree));
+  return AddRuleFile(abs + "/.ignore", in_tree);
 }
 
 absl::StatusOr<bool> IgnoreRules::IsIgnored(std::string_view path, bool is_dir) const {
   std::string full = Join(root_in_worktree_, path);
   if (is_dir) full.push_back('/');
-  int ignored = 0;
-  if (git_ignore_path_is_ignored(&ignored, repo_, full.c_str()) != 0) {
-    return GitError("cannot evaluate ignore rules", absl::StrCat(root_, "/", Sv(path)));
-  }
-  return ignored != 0;
+  KV_ASSETS_ASSIGN_OR_RETURN(const bool excluded, PathIsIgnored(excludes_, full));
+  if (excluded) return true;
+  return PathIsIgnored(rules_, full);
 }
 
 }  // namespace kv_assets::gen

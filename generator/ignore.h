@@ -1,21 +1,31 @@
 // generator/ignore.h — which files under the asset folder git's ignore rules exclude.
 //
-// .gitignore files are read by libgit2, so negation, anchoring, directory-only patterns
-// and `**` behave exactly as in git. When the folder lies in a git work tree, that
-// repository's rules apply (every .gitignore from its top down, and .git/info/exclude);
-// otherwise a scratch bare repository whose work tree is the folder's parent makes libgit2
-// apply the .gitignore files of the parent, the folder and its subfolders without writing
-// anything into them. `.ignore` files (as read by ripgrep and fd) use the same syntax and
-// take precedence over .gitignore; EXCLUDE patterns from CMake act like a .ignore file in
-// the folder itself. The user's global git configuration (core.excludesFile,
-// ~/.config/git/ignore) is not read: what a build embeds must not depend on who runs it.
-// Rules never exclude the asset folder itself, even when the repository ignores it (a
-// build output such as dist/ usually is): they decide only what lies below it.
+// Patterns are matched by libgit2, so wildcards, negation, anchoring, directory-only
+// patterns and `**` behave as in git. Which rules apply, and in which order, is decided
+// here, because libgit2's git_ignore_path_is_ignored() lets a parent folder's rule beat a
+// deeper folder's negation (git does the opposite; tests/ignore_test.cc checks us against
+// git itself). Every rule is therefore rewritten relative to the work tree's top and added,
+// lowest precedence first, to a scratch bare repository whose work tree is an empty folder:
+//
+//   1. when the folder lies in a git work tree: the repository's core.excludesFile (from its
+//      own .git/config only) and .git/info/exclude, then each .gitignore from the top of the
+//      work tree down to the folder's parent;
+//      otherwise: the parent folder's .gitignore;
+//   2. the parent folder's .ignore;
+//   3. for each folder walked, parents first: its .gitignore, then its .ignore (so .ignore
+//      wins at the same level, as in ripgrep and fd, and deeper folders win over shallower).
+//
+// EXCLUDE patterns from CMake are evaluated apart and always win. Rules from step 1 or 2
+// that would exclude the asset folder itself (or a folder above it) are dropped: they say
+// the folder is not versioned, which is usual for a build output such as dist/, not which
+// of its files are assets. The user's global git configuration (~/.gitconfig's
+// core.excludesFile, ~/.config/git/ignore) is not read: what a build embeds must not depend
+// on who runs it. Nothing is ever written into the scanned folder or its repository.
 //
 // Example:
 //   auto rules = IgnoreRules::Open("/src/app/public", {"*.psd"}, "/build/scratch.git");
-//   rules->EnterDirectory("");            // before asking about the folder's entries
-//   bool skip = *rules->IsIgnored("css/site.scss", /*is_dir=*/false);
+//   (*rules)->EnterDirectory("");            // before asking about the folder's entries
+//   bool skip = *(*rules)->IsIgnored("css/site.scss", /*is_dir=*/false);
 
 #ifndef KV_ASSETS_GENERATOR_IGNORE_H_
 #define KV_ASSETS_GENERATOR_IGNORE_H_
@@ -40,17 +50,16 @@ std::string RebaseIgnoreRules(std::string_view rules, std::string_view dir);
 
 class IgnoreRules {
  public:
-  // `root`: the asset folder (absolute). `excludes`: extra patterns relative to it.
-  // `scratch_dir`: where a bare scratch repository may be created when `root` is not in a
-  // git work tree; an empty string means a temporary folder. Fails with the path and
-  // libgit2's message when a repository cannot be opened or created.
+  // `root`: the asset folder. `excludes`: extra patterns relative to it. `scratch_dir`:
+  // where the scratch repository lives (created if missing); "" means a temporary folder.
+  // Fails with the path and libgit2's message when a repository cannot be opened or created.
   static absl::StatusOr<std::unique_ptr<IgnoreRules>> Open(
       const std::string& root, const std::vector<std::string>& excludes,
       const std::string& scratch_dir);
   ~IgnoreRules();
 
-  // Reads `<root>/<dir>/.ignore`, if there is one. Call for each folder before asking about
-  // its entries, parents first.
+  // Reads `<root>/<dir>/.gitignore` and `.ignore`, if there are any. Call for each folder
+  // before asking about its entries, parents first.
   absl::Status EnterDirectory(std::string_view dir);
 
   // Whether `path` (relative to the root, '/'-separated) is excluded by the rules at its own
@@ -64,13 +73,13 @@ class IgnoreRules {
 
  private:
   IgnoreRules() = default;
-  absl::Status AddRules(std::string_view rules, std::string_view dir_in_worktree);
   absl::Status AddRuleFile(const std::string& path, std::string_view dir_in_worktree);
 
-  git_repository* repo_ = nullptr;
-  std::string root_;              // absolute asset folder
-  std::string root_in_worktree_;  // the folder relative to the work tree, "" at its top
-  std::string temp_scratch_;      // a temporary scratch repository to delete, if any
+  git_repository* rules_ = nullptr;     // every rule, in precedence order
+  git_repository* excludes_ = nullptr;  // EXCLUDE patterns alone
+  std::string root_;                    // absolute asset folder, symbolic links resolved
+  std::string root_in_worktree_;        // the folder relative to the work tree's top
+  std::string temp_scratch_;            // a temporary scratch repository to delete, if any
   std::vector<std::string> rule_files_;
 };
 

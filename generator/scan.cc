@@ -140,10 +140,6 @@ absl::Status CheckServableName(std::string_view name) {
       return absl::InvalidArgumentError(
           absl::StrFormat("name contains control character 0x%02X; cannot be served", c));
     }
-    if (c == '\\') {
-      return absl::InvalidArgumentError(
-          "name contains a backslash, which the server rejects in URLs; cannot be served");
-    }
     const std::size_t len = Utf8SequenceLength(name, i);
     if (len == 0) {
       return absl::InvalidArgumentError(absl::StrFormat(

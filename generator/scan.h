@@ -43,7 +43,8 @@ struct ScanOptions {
 };
 
 // OK when `name` (one path component) can be a URL path segment served by the runtime:
-// valid UTF-8 without control characters or backslashes. Otherwise InvalidArgumentError
+// valid UTF-8 without control characters (which no client can send unencoded and many
+// proxies reject). Otherwise InvalidArgumentError
 // saying what is wrong with it.
 absl::Status CheckServableName(std::string_view name);
 

@@ -51,10 +51,11 @@ int HexValue(char c) {
   return -1;
 }
 
-// Percent-decodes `path` once into `out`. Anything that could make two spellings of a path
-// differ in meaning, or smuggle a byte a file system treats specially, is a bad request:
-// malformed escapes, NUL and control bytes, backslashes, an encoded '/', and "." or ".."
-// segments (browsers remove those before sending).
+// Percent-decodes `path` once into `out`. Lookup is an exact match in the manifest, never a
+// file-system path, so nothing can escape it; still, anything that would let two spellings
+// of one path mean different things is a bad request: malformed escapes, NUL and control
+// bytes, an encoded '/', and "." or ".." segments (browsers remove those before sending).
+// A backslash is an ordinary byte: it matches only a file whose name has one.
 PathError DecodePath(std::string_view path, char (&out)[kMaxPath], std::size_t& len) {
   len = 0;
   for (std::size_t i = 0; i < path.size(); ++i) {
@@ -69,7 +70,7 @@ PathError DecodePath(std::string_view path, char (&out)[kMaxPath], std::size_t& 
       i += 2;
       if (c == '/') return PathError::kBadRequest;
     }
-    if (c < 0x20 || c == 0x7F || c == '\\') return PathError::kBadRequest;
+    if (c < 0x20 || c == 0x7F) return PathError::kBadRequest;
     if (len == kMaxPath) return PathError::kNotFound;
     out[len++] = static_cast<char>(c);
   }

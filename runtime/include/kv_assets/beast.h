@@ -1,0 +1,120 @@
+// kv_assets/beast.h — serves a kv_assets::Server from a Boost.Beast HTTP server.
+//
+// Header-only and deliberately not part of the KvAssets::runtime library: only programs that
+// already use Boost.Beast include it, and they bring Boost (1.74 or later) themselves. It
+// copies the request fields the server reads out of a Beast request, and turns the server's
+// answer into a Beast response whose body is a span over the embedded bytes, so an asset goes
+// from the program image to the socket without being copied into a string first.
+//
+// Example:
+//
+//   #include "app_assets.h"
+//   #include "kv_assets/beast.h"
+//
+//   namespace http = boost::beast::http;
+//   const kv_assets::Server assets(app_assets::kManifest);
+//
+//   // In a connection's read handler, `req` being an http::request<http::string_body>:
+//   if (assets.Owns(kv_assets::ToStdView(req.target()))) {
+//     kv_assets::JoinedFields joined;  // must outlive `request`
+//     const kv_assets::Request request = kv_assets::FromBeastRequest(req, joined);
+//     kv_assets::BeastResponse res = kv_assets::ToBeastResponse(assets.Handle(request), req);
+//     res.set(http::field::date, date);  // the server leaves Date to the application
+//     http::write(stream, res);          // an async_write needs `res` alive until it completes
+//   }
+
+#ifndef KV_ASSETS_BEAST_H_
+#define KV_ASSETS_BEAST_H_
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include "kv_assets/server.h"
+
+namespace kv_assets {
+
+// The response type ToBeastResponse() returns. Its body is a view: the bytes belong to the
+// manifest (or to static storage for error bodies), so the message never owns them.
+using BeastResponse = boost::beast::http::response<boost::beast::http::span_body<const char>>;
+
+// Storage for request fields that a client sent on several lines and that therefore had to be
+// joined into one value. Stays empty, allocating nothing, for the usual single-line fields.
+// A Request filled from it is valid only as long as this object is.
+struct JoinedFields {
+  std::string if_none_match;
+  std::string if_modified_since;
+};
+
+// Beast's string_view is Boost's unless BOOST_BEAST_USE_STD_STRING_VIEW is defined; the
+// server's API takes std::string_view either way.
+inline std::string_view ToStdView(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+namespace internal {
+
+// The value of `name` as one field value. RFC 9110 §5.3 lets a sender split a list-valued field
+// over several lines, and a recipient must read them as one comma-separated list; joining them
+// also lets the server see that a singleton like If-Modified-Since came twice (and ignore it,
+// §13.1.3). Only that rare case touches `storage`.
+template <class Fields>
+std::string_view JoinedFieldValue(const Fields& fields, boost::beast::http::field name,
+                                  std::string& storage) {
+  const auto [first, last] = fields.equal_range(name);
+  if (first == last) return {};
+  if (std::next(first) == last) return ToStdView(first->value());
+  storage.clear();
+  for (auto it = first; it != last; ++it) {
+    if (it != first) storage += ", ";
+    storage.append(it->value().data(), it->value().size());
+  }
+  return storage;
+}
+
+}  // namespace internal
+
+// The kv_assets::Request for `req`: views into `req`, or into `joined` for a field sent on
+// several lines. Both must outlive the returned Request. Accepts any request message or
+// request header (e.g. a parser's get()). Never fails; allocates only to join repeated fields.
+template <class Fields>
+Request FromBeastRequest(const boost::beast::http::request_header<Fields>& req,
+                         JoinedFields& joined) {
+  Request out;
+  out.method = ToStdView(req.method_string());
+  out.target = ToStdView(req.target());
+  out.if_none_match = internal::JoinedFieldValue(
+      req, boost::beast::http::field::if_none_match, joined.if_none_match);
+  out.if_modified_since = internal::JoinedFieldValue(
+      req, boost::beast::http::field::if_modified_since, joined.if_modified_since);
+  return out;
+}
+
+// A Beast response carrying `response` as an answer to `req`: same HTTP version, keep-alive
+// as the request asked, every header field of `response`, and the body as a span over
+// `response.body` (which lives in the manifest or static storage, so `response` itself need
+// not outlive the result). Content-Length is the server's: the GET length on HEAD, absent on
+// 304. Beast supplies the reason phrase. Throws only what Beast's field allocation throws.
+template <class Fields>
+BeastResponse ToBeastResponse(const Response& response,
+                              const boost::beast::http::request_header<Fields>& req) {
+  BeastResponse out;
+  out.version(req.version());
+  out.result(static_cast<unsigned>(response.status));
+  for (const HeaderField& field : response.headers()) {
+    out.insert(boost::beast::string_view(field.name.data(), field.name.size()),
+               boost::beast::string_view(field.value.data(), field.value.size()));
+  }
+  // Set from the server's number, not from the body: a HEAD body is empty, yet its
+  // Content-Length must be the GET length (RFC 9110 §9.3.2).
+  if (response.has_content_length) out.content_length(response.content_length);
+  out.body() = boost::beast::span<const char>(response.body.data(), response.body.size());
+  out.keep_alive(req.keep_alive());
+  return out;
+}
+
+}  // namespace kv_assets
+
+#endif  // KV_ASSETS_BEAST_H_

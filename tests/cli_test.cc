@@ -1,0 +1,194 @@
+// kv-assets generate as the build runs it: exit codes, messages, and outputs that survive a
+// failed run.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "tests/test_util.h"
+
+namespace kv_assets {
+namespace {
+
+using ::kv_assets::test_util::CommandResult;
+using ::kv_assets::test_util::ReadAll;
+using ::kv_assets::test_util::RunCommand;
+using ::kv_assets::test_util::TempDir;
+
+CommandResult Generate(const std::vector<std::string>& args,
+                       const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv = {KV_ASSETS_GENERATOR_EXE, "generate"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, env);
+}
+
+struct Outputs {
+  std::string header, source, blob, depfile;
+  std::int64_t header_mtime_ns;
+  bool operator==(const Outputs&) const = default;
+};
+
+Outputs Snapshot(const std::string& out) {
+  struct stat st {};
+  ::stat((out + "/a.h").c_str(), &st);
+  return {ReadAll(out + "/a.h"), ReadAll(out + "/a.cc"), ReadAll(out + "/a.bin"),
+          ReadAll(out + "/a.d"), st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
+}
+
+TEST(Cli, GeneratesHeaderSourceBlobAndDepfile) {
+  TempDir t;
+  t.Write("site/css/a.css", "body{}");
+  const std::string out = t.path() + "/out";
+  std::filesystem::create_directories(out);
+  const CommandResult r = Generate({t.path() + "/site", "--out-dir=" + out, "--name=a",
+                                    "--namespace=my::assets", "--prefix=/s/",
+                                    "--depfile=" + out + "/a.d"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  const Outputs o = Snapshot(out);
+  EXPECT_NE(o.header.find("namespace my::assets {"), std::string::npos);
+  EXPECT_NE(o.header.find("\"/s/css/a."), std::string::npos);
+  EXPECT_NE(o.source.find(".incbin \\\"" + out + "/a.bin\\\""), std::string::npos);
+  EXPECT_EQ(o.blob, std::string("body{}"));
+  EXPECT_EQ(o.depfile.rfind(out + "/a.h:", 0), 0u) << o.depfile;
+  EXPECT_NE(o.depfile.find(t.path() + "/site/css/a.css"), std::string::npos);
+  EXPECT_NE(o.depfile.find(t.path() + "/site/css\n"), std::string::npos);
+}
+
+TEST(Cli, SecondRunWithSameInputRewritesNothing) {
+  TempDir t;
+  t.Write("site/a.css", "a");
+  const std::string out = t.Mkdir("out");
+  const std::vector<std::string> args = {t.path() + "/site", "--out-dir=" + out, "--name=a",
+                                         "--depfile=" + out + "/a.d"};
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const Outputs before = Snapshot(out);
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  EXPECT_EQ(Snapshot(out), before);  // same bytes and the same mtime
+}
+
+TEST(Cli, DepfileEscapesSpaces) {
+  TempDir t;
+  t.Write("my site/a b.css", "a");
+  const std::string out = t.Mkdir("out");
+  ASSERT_EQ(Generate({t.path() + "/my site", "--out-dir=" + out, "--name=a",
+                      "--depfile=" + out + "/a.d"})
+                .exit_code,
+            0);
+  EXPECT_NE(ReadAll(out + "/a.d").find("my\\ site/a\\ b.css"), std::string::npos);
+}
+
+TEST(Cli, SourceDateEpochSetsLastModified) {
+  TempDir t;
+  t.Write("site/a.css", "a");
+  const std::string out = t.Mkdir("out");
+  ASSERT_EQ(Generate({t.path() + "/site", "--out-dir=" + out, "--name=a"},
+                     {"SOURCE_DATE_EPOCH=784111777"})
+                .exit_code,
+            0);
+  EXPECT_NE(ReadAll(out + "/a.h").find("\"Sun, 06 Nov 1994 08:49:37 GMT\", 784111777,"),
+            std::string::npos);
+}
+
+struct ErrorCase {
+  std::vector<std::string> args;  // "{site}" and "{out}" are replaced
+  std::string message;            // after "kv-assets: error: "; "{site}" replaced
+  std::vector<std::string> env;
+};
+
+TEST(Cli, EachErrorIsOneLineNamingTheValue) {
+  const std::vector<ErrorCase> cases = {
+      {{"{site}/missing", "--out-dir={out}"},
+       "{site}/missing: cannot open folder: No such file or directory"},
+      {{"{site}/a.css", "--out-dir={out}"}, "{site}/a.css: not a folder"},
+      {{"{site}"}, "no --out-dir given"},
+      {{"--out-dir={out}"}, "no folder given"},
+      {{"{site}", "{site}", "--out-dir={out}"}, "more than one folder: {site}, {site}"},
+      {{"{site}", "--out-dir={out}", "--bodies=hex"}, "--bodies=hex: expected incbin or literal"},
+      {{"{site}", "--out-dir={out}", "--name=a-b"}, "--name=a-b: not a C identifier"},
+      {{"{site}", "--out-dir={out}", "--namespace=a::2b"},
+       "--namespace=a::2b: not a C++ namespace name"},
+      {{"{site}", "--out-dir={out}", "--namespace=a:::b"},
+       "--namespace=a:::b: not a C++ namespace name"},
+      {{"{site}", "--out-dir={out}", "--prefix=static/"},
+       "--prefix=static/: must start and end with '/'"},
+      {{"{site}", "--out-dir={out}", "--prefix=/static"},
+       "--prefix=/static: must start and end with '/'"},
+      {{"{site}", "--out-dir={out}", "--frobnicate=1"}, "--frobnicate=1: unknown option"},
+      {{"{site}", "--out-dir"}, "--out-dir: expected --out-dir=VALUE"},
+      {{"{site}", "--out-dir={out}"}, "SOURCE_DATE_EPOCH=yesterday: not a whole number of seconds",
+       {"SOURCE_DATE_EPOCH=yesterday"}},
+  };
+  for (const ErrorCase& c : cases) {
+    TempDir t;
+    t.Write("site/a.css", "a");
+    const std::string site = t.path() + "/site";
+    const std::string out = t.Mkdir("out");
+    std::vector<std::string> args;
+    for (std::string a : c.args) {
+      for (const auto& [key, value] : {std::pair{"{site}", site}, std::pair{"{out}", out}}) {
+        for (std::size_t p; (p = a.find(key)) != std::string::npos;) a.replace(p, 6, value);
+      }
+      args.push_back(a);
+    }
+    std::string message = c.message;
+    for (std::size_t p; (p = message.find("{site}")) != std::string::npos;) {
+      message.replace(p, 6, site);
+    }
+    const CommandResult r = Generate(args, c.env);
+    EXPECT_EQ(r.exit_code, 1) << c.message;
+    EXPECT_EQ(r.output, "kv-assets: error: " + message + "\n");
+  }
+}
+
+TEST(Cli, UnknownCommandPrintsUsage) {
+  const CommandResult r = RunCommand({KV_ASSETS_GENERATOR_EXE, "frobnicate"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output.rfind("kv-assets: error: frobnicate: unknown command\nusage: kv-assets", 0),
+            0u)
+      << r.output;
+  EXPECT_EQ(RunCommand({KV_ASSETS_GENERATOR_EXE}).exit_code, 2);
+  EXPECT_EQ(RunCommand({KV_ASSETS_GENERATOR_EXE, "--help"}).exit_code, 0);
+}
+
+TEST(Cli, FailedRunLeavesPreviousOutputsIntact) {
+  TempDir t;
+  t.Write("site/a.css", "a");
+  const std::string out = t.Mkdir("out");
+  const std::vector<std::string> args = {t.path() + "/site", "--out-dir=" + out, "--name=a",
+                                         "--depfile=" + out + "/a.d"};
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const Outputs good = Snapshot(out);
+  // Now make the folder bad in several ways; each run must fail and change nothing.
+  t.Write("site/b.css", "new content that must not appear");
+  std::filesystem::create_symlink("missing", t.path() + "/site/dangling.css");
+  CommandResult r = Generate(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output, "kv-assets: error: " + t.path() +
+                          "/site/dangling.css: symbolic link to a file that does not exist\n");
+  EXPECT_EQ(Snapshot(out), good);
+  std::filesystem::remove(t.path() + "/site/dangling.css");
+  t.Write("site/bad\xff.css");
+  EXPECT_EQ(Generate(args).exit_code, 1);
+  EXPECT_EQ(Snapshot(out), good);
+  std::filesystem::remove(t.path() + "/site/bad\xff.css");
+  // And once the problem is gone, the new file arrives.
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  EXPECT_NE(ReadAll(out + "/a.bin").find("new content"), std::string::npos);
+  // No temporary files are left behind in the output folder.
+  for (const auto& e : std::filesystem::directory_iterator(out)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+  }
+}
+
+TEST(Cli, UnwritableOutputFolderFailsCleanly) {
+  TempDir t;
+  t.Write("site/a.css", "a");
+  const std::string blocker = t.Write("file");  // a file where the output folder should be
+  const CommandResult r = Generate({t.path() + "/site", "--out-dir=" + blocker + "/out", "--name=a"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output.rfind("kv-assets: error: " + blocker + "/out/", 0), 0u) << r.output;
+}
+
+}  // namespace
+}  // namespace kv_assets
