@@ -69,6 +69,44 @@ void AppendEscaped(std::string& out, std::string_view bytes) {
   }
 }
 
+// Strings laid end to end, each stored once.
+class StringTable {
+ public:
+  struct Ref {
+    std::size_t offset;
+    std::size_t size;
+  };
+  Ref Add(std::string_view s) {
+    const auto [it, inserted] = index_.emplace(std::string(s), data_.size());
+    if (inserted) {
+      data_.append(s);
+      ends_.push_back(data_.size());
+    }
+    return Ref{it->second, s.size()};
+  }
+  std::size_t size() const { return data_.size(); }
+  // The table as a C++ string literal, in pieces of a line each that never split a string,
+  // so a reader (or grep) finds each path, URL and date whole.
+  std::string Literal() const {
+    if (data_.empty()) return "\n    \"\"";
+    std::string out;
+    std::size_t start = 0;
+    for (std::size_t end : ends_) {
+      if (end - start < 64 && end != data_.size()) continue;
+      out += "\n    \"";
+      AppendEscaped(out, std::string_view(data_).substr(start, end - start));
+      out += "\"";
+      start = end;
+    }
+    return out;
+  }
+
+ private:
+  std::string data_;
+  std::vector<std::size_t> ends_;  // where each string ends
+  std::map<std::string, std::size_t> index_;
+};
+
 std::string Header(const std::vector<HashedFile>& files, const std::vector<std::uint64_t>& offsets,
                    const std::vector<std::uint32_t>& by_tagged, std::uint64_t fingerprint,
                    std::uint64_t blob_size, const EmitOptions& options) {
@@ -81,19 +119,39 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
       "#include <array>\n#include <cstdint>\n#include <string_view>\n\n"
       "#include \"kv_assets/manifest.h\"\n\n"
       "extern \"C\" const char ", symbol, "[];\n\n"
-      "namespace ", options.cpp_namespace, " {\n\n"
-      "// Fields: path, tagged_path, url, etag, content_type, last_modified,\n"
-      "//         last_modified_unix, offset, size.\n"
-      "inline constexpr std::array<::kv_assets::Asset, ", files.size(), "> kAssets{{\n");
+      "namespace ", options.cpp_namespace, " {\n\n");
+  // Every string lives in one table and entries point into it with explicit lengths:
+  // compilers then never evaluate a strlen per field, which made a few thousand entries
+  // cost seconds in GCC and exceed Clang's constexpr step limit. Repeated strings (dates,
+  // content types) are stored once, and a tagged path is the tail of its URL.
+  StringTable table;
+  struct Row {
+    StringTable::Ref path, url, etag, type, date;
+  };
+  std::vector<Row> rows;
+  rows.reserve(files.size());
+  for (const HashedFile& f : files) {
+    const std::int64_t mtime = options.source_date_epoch.value_or(f.source.mtime);
+    rows.push_back(Row{table.Add(f.source.path),
+                       table.Add(absl::StrCat(options.prefix, f.tagged_path)),
+                       table.Add(f.etag), table.Add(ContentTypeFor(f.source.path)),
+                       table.Add(FormatHttpDate(mtime))});
+  }
+  absl::StrAppend(&out, "inline constexpr char kStrings[", table.size() + 1, "] =",
+                  table.Literal(), ";\n\n",
+                  "// Fields: strings, path, url, etag, content_type, last_modified, prefix size,\n"
+                  "//         last_modified_unix, offset, size.\n"
+                  "inline constexpr std::array<::kv_assets::Asset, ", files.size(),
+                  "> kAssets{{\n");
+  const auto ref = [](StringTable::Ref r) { return absl::StrCat("{", r.offset, ", ", r.size, "}"); };
   for (std::size_t i = 0; i < files.size(); ++i) {
     const HashedFile& f = files[i];
-    const std::int64_t mtime = options.source_date_epoch.value_or(f.source.mtime);
-    absl::StrAppend(&out, "    {", CppStringLiteral(f.source.path), ", ",
-                    CppStringLiteral(f.tagged_path), ",\n     ",
-                    CppStringLiteral(absl::StrCat(options.prefix, f.tagged_path)), ",\n     ",
-                    CppStringLiteral(f.etag), ", ", CppStringLiteral(ContentTypeFor(f.source.path)),
-                    ",\n     ", CppStringLiteral(FormatHttpDate(mtime)), ", ", mtime, ", ",
-                    offsets[i], ", ", f.content.size(), "},\n");
+    const Row& r = rows[i];
+    absl::StrAppend(&out, "    // ", CppStringLiteral(f.source.path), "\n    {kStrings, ",
+                    ref(r.path), ", ", ref(r.url), ", ", ref(r.etag), ", ", ref(r.type), ", ",
+                    ref(r.date), ", ", options.prefix.size(), ", ",
+                    options.source_date_epoch.value_or(f.source.mtime), ", ", offsets[i], ", ",
+                    f.content.size(), "},\n");
   }
   absl::StrAppend(&out, "}};\n\n",
                   "inline constexpr std::array<std::uint32_t, ", by_tagged.size(),
@@ -114,7 +172,7 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
       "consteval std::string_view Tag(std::string_view path) {\n"
       "  const ::kv_assets::Asset* asset = kManifest.Find(path);\n"
       "  if (asset == nullptr) ::kv_assets::internal::AssetNotInManifest();\n"
-      "  return asset->url;\n"
+      "  return asset->url();\n"
       "}\n\n"
       "}  // namespace ", options.cpp_namespace, "\n\n#endif  // ", guard, "\n");
   return out;

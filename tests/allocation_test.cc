@@ -27,8 +27,8 @@ namespace {
 
 TEST(Allocation, RequestPathAllocatesNothing) {
   const Server server(site_assets::kManifest);
-  const std::string tagged(site_assets::kManifest.Find("css/a.css")->url);
-  const std::string etag(site_assets::kManifest.Find("css/a.css")->etag);
+  const std::string tagged(site_assets::kManifest.Find("css/a.css")->url());
+  const std::string etag(site_assets::kManifest.Find("css/a.css")->etag());
   const std::string long_target = "/static/" + std::string(20000, 'x');
   const std::string later = FormatHttpDate(site_assets::kManifest.Find("css/a.css")->last_modified_unix + 60);
   struct Case {

@@ -47,7 +47,7 @@ TEST(Cli, GeneratesHeaderSourceBlobAndDepfile) {
   EXPECT_EQ(r.output, "");
   const Outputs o = Snapshot(out);
   EXPECT_NE(o.header.find("namespace my::assets {"), std::string::npos);
-  EXPECT_NE(o.header.find("\"/s/css/a."), std::string::npos);
+  EXPECT_NE(o.header.find("/s/css/a."), std::string::npos);
   EXPECT_NE(o.source.find(".incbin \\\"" + out + "/a.bin\\\""), std::string::npos);
   EXPECT_EQ(o.blob, std::string("body{}"));
   EXPECT_EQ(o.depfile.rfind(out + "/a.h:", 0), 0u) << o.depfile;
@@ -86,8 +86,9 @@ TEST(Cli, SourceDateEpochSetsLastModified) {
                      {"SOURCE_DATE_EPOCH=784111777"})
                 .exit_code,
             0);
-  EXPECT_NE(ReadAll(out + "/a.h").find("\"Sun, 06 Nov 1994 08:49:37 GMT\", 784111777,"),
-            std::string::npos);
+  const std::string header = ReadAll(out + "/a.h");
+  EXPECT_NE(header.find("Sun, 06 Nov 1994 08:49:37 GMT"), std::string::npos);
+  EXPECT_NE(header.find(", 784111777, 0, 1},"), std::string::npos) << header;
 }
 
 struct ErrorCase {

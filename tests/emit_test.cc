@@ -145,6 +145,7 @@ TEST_P(EmitCompiles, ForAwkwardNamesAndContents) {
   ASSERT_TRUE(WriteOutputs(*out, o).ok());
   t.Write("out/main.cc", R"cc(
 #include <cstdio>
+#include <string>
 #include <string_view>
 #include "awkward_assets.h"
 static_assert(awkward::assets::kManifest.assets.size() == 6);

@@ -1,5 +1,6 @@
 // The generated manifest for tests/testdata/site, as a user's program sees it.
 #include "kv_assets/manifest.h"
+#include "kv_assets/tag.h"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ static_assert(site_assets::kManifest.FindTagged(site_assets::Tag("LICENSE").subs
 
 TEST(Manifest, HoldsEveryServedFileSortedAndSkipsDotfiles) {
   std::vector<std::string> paths;
-  for (const kv_assets::Asset& a : site_assets::kManifest.assets) paths.emplace_back(a.path);
+  for (const kv_assets::Asset& a : site_assets::kManifest.assets) paths.emplace_back(a.path());
   const std::vector<std::string> expected = {
       ".well-known/security.txt",
       "LICENSE",
@@ -53,24 +54,24 @@ TEST(Manifest, HoldsEveryServedFileSortedAndSkipsDotfiles) {
 
 TEST(Manifest, BodiesAreTheFilesBytes) {
   for (const kv_assets::Asset& a : site_assets::kManifest.assets) {
-    EXPECT_EQ(site_assets::kManifest.Body(a), ReadTestFile(std::string(a.path))) << a.path;
-    EXPECT_EQ(a.size, site_assets::kManifest.Body(a).size()) << a.path;
+    EXPECT_EQ(site_assets::kManifest.Body(a), ReadTestFile(std::string(a.path()))) << a.path();
+    EXPECT_EQ(a.size, site_assets::kManifest.Body(a).size()) << a.path();
   }
 }
 
 TEST(Manifest, TaggedNamesAndEtagsHaveTheDocumentedShape) {
   const std::regex etag(R"re("[A-Za-z0-9_-]{22}")re");
   for (const kv_assets::Asset& a : site_assets::kManifest.assets) {
-    EXPECT_TRUE(std::regex_match(std::string(a.etag), etag)) << a.etag;
-    const std::string tag(a.etag.substr(1, 10));
-    EXPECT_NE(a.tagged_path.find("." + tag), std::string_view::npos) << a.tagged_path;
-    EXPECT_EQ(a.url, std::string("/static/") + std::string(a.tagged_path));
+    EXPECT_TRUE(std::regex_match(std::string(a.etag()), etag)) << a.etag();
+    const std::string tag(a.etag().substr(1, 10));
+    EXPECT_NE(a.tagged_path().find("." + tag), std::string_view::npos) << a.tagged_path();
+    EXPECT_EQ(a.url(), std::string("/static/") + std::string(a.tagged_path()));
   }
-  EXPECT_EQ(site_assets::kManifest.Find("js/app.min.js")->tagged_path,
-            "js/app." + std::string(site_assets::kManifest.Find("js/app.min.js")->etag.substr(1, 10)) +
+  EXPECT_EQ(site_assets::kManifest.Find("js/app.min.js")->tagged_path(),
+            "js/app." + std::string(site_assets::kManifest.Find("js/app.min.js")->etag().substr(1, 10)) +
                 ".min.js");
   const kv_assets::Asset* license = site_assets::kManifest.Find("LICENSE");
-  EXPECT_EQ(license->tagged_path, "LICENSE." + std::string(license->etag.substr(1, 10)));
+  EXPECT_EQ(license->tagged_path(), "LICENSE." + std::string(license->etag().substr(1, 10)));
 }
 
 TEST(Manifest, IdenticalContentIsStoredOnce) {
@@ -79,12 +80,12 @@ TEST(Manifest, IdenticalContentIsStoredOnce) {
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(a->offset, b->offset);
-  EXPECT_EQ(a->etag, b->etag);
-  EXPECT_NE(a->tagged_path, b->tagged_path);
+  EXPECT_EQ(a->etag(), b->etag());
+  EXPECT_NE(a->tagged_path(), b->tagged_path());
 }
 
 TEST(Manifest, ContentTypesComeFromTheExtension) {
-  const auto type = [](std::string_view p) { return site_assets::kManifest.Find(p)->content_type; };
+  const auto type = [](std::string_view p) { return site_assets::kManifest.Find(p)->content_type(); };
   EXPECT_EQ(type("css/a.css"), "text/css; charset=utf-8");
   EXPECT_EQ(type("js/app.min.js"), "text/javascript; charset=utf-8");
   EXPECT_EQ(type("img/logo.svg"), "image/svg+xml");
@@ -94,20 +95,22 @@ TEST(Manifest, ContentTypesComeFromTheExtension) {
 }
 
 TEST(Manifest, RuntimeTagReturnsUrlOrNotFound) {
-  EXPECT_EQ(site_assets::kManifest.Tag("css/a.css").value(), kCssUrl);
-  const absl::StatusOr<std::string_view> missing = site_assets::kManifest.Tag("css/nope.css");
+  EXPECT_EQ(kv_assets::Tag(site_assets::kManifest, "css/a.css").value(), kCssUrl);
+  const absl::StatusOr<std::string_view> missing =
+      kv_assets::Tag(site_assets::kManifest, "css/nope.css");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(missing.status().message().find("css/nope.css"), absl::string_view::npos);
+  EXPECT_EQ(missing.status().message(),
+            "no asset \"css/nope.css\" in the manifest served under /static/");
 }
 
 TEST(Manifest, ByTaggedIsSortedAndCoversEveryAsset) {
   const auto& m = site_assets::kManifest;
   ASSERT_EQ(m.by_tagged.size(), m.assets.size());
   for (std::size_t i = 1; i < m.by_tagged.size(); ++i) {
-    EXPECT_LT(m.assets[m.by_tagged[i - 1]].tagged_path, m.assets[m.by_tagged[i]].tagged_path);
+    EXPECT_LT(m.assets[m.by_tagged[i - 1]].tagged_path(), m.assets[m.by_tagged[i]].tagged_path());
   }
-  for (const kv_assets::Asset& a : m.assets) EXPECT_EQ(m.FindTagged(a.tagged_path), &a);
+  for (const kv_assets::Asset& a : m.assets) EXPECT_EQ(m.FindTagged(a.tagged_path()), &a);
 }
 
 }  // namespace

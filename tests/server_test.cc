@@ -28,7 +28,7 @@ Response Get(std::string_view target, std::string_view inm = {}, std::string_vie
 
 const Asset& A(std::string_view path) { return *kM.Find(path); }
 
-std::string Url(std::string_view path) { return std::string(A(path).url); }
+std::string Url(std::string_view path) { return std::string(A(path).url()); }
 
 TEST(Server, UntaggedNameIsServedWithShortCaching) {
   const Response r = Get("/static/css/a.css");
@@ -38,8 +38,8 @@ TEST(Server, UntaggedNameIsServedWithShortCaching) {
   EXPECT_TRUE(r.has_content_length);
   EXPECT_EQ(r.content_length, A("css/a.css").size);
   EXPECT_EQ(r.header("Cache-Control"), kShort);
-  EXPECT_EQ(r.header("ETag"), A("css/a.css").etag);
-  EXPECT_EQ(r.header("Last-Modified"), A("css/a.css").last_modified);
+  EXPECT_EQ(r.header("ETag"), A("css/a.css").etag());
+  EXPECT_EQ(r.header("Last-Modified"), A("css/a.css").last_modified());
   EXPECT_EQ(r.header("Content-Type"), "text/css; charset=utf-8");
   EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(r.asset, &A("css/a.css"));
@@ -50,7 +50,7 @@ TEST(Server, TaggedNameIsImmutableForAYear) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, kM.Body(A("css/a.css")));
   EXPECT_EQ(r.header("Cache-Control"), kImmutable);
-  EXPECT_EQ(r.header("ETag"), A("css/a.css").etag);
+  EXPECT_EQ(r.header("ETag"), A("css/a.css").etag());
 }
 
 TEST(Server, StaleTagIsNotFound) {
@@ -100,7 +100,7 @@ TEST(Server, OtherMethodsAre405WithAllow) {
 
 TEST(Server, PreconditionsIgnoredForOtherMethods) {
   // RFC 9110 §13.2.1: 405 wins over any precondition.
-  const Response r = Get("/static/css/a.css", A("css/a.css").etag, {}, "POST");
+  const Response r = Get("/static/css/a.css", A("css/a.css").etag(), {}, "POST");
   EXPECT_EQ(r.status, 405);
 }
 
@@ -110,7 +110,7 @@ struct InmCase {
 };
 
 TEST(Server, IfNoneMatchUsesWeakComparisonListsAndStar) {
-  const std::string etag(A("css/a.css").etag);
+  const std::string etag(A("css/a.css").etag());
   const std::vector<InmCase> cases = {
       {etag, 304},
       {"W/" + etag, 304},
@@ -135,21 +135,21 @@ TEST(Server, IfNoneMatchUsesWeakComparisonListsAndStar) {
 }
 
 TEST(Server, NotModifiedCarriesValidatorsAndCachingButNoBody) {
-  const Response r = Get(Url("css/a.css"), A("css/a.css").etag);
+  const Response r = Get(Url("css/a.css"), A("css/a.css").etag());
   ASSERT_EQ(r.status, 304);
   EXPECT_EQ(r.reason, "Not Modified");
   EXPECT_TRUE(r.body.empty());
   EXPECT_FALSE(r.has_content_length);
-  EXPECT_EQ(r.header("ETag"), A("css/a.css").etag);
+  EXPECT_EQ(r.header("ETag"), A("css/a.css").etag());
   EXPECT_EQ(r.header("Cache-Control"), kImmutable);
-  EXPECT_EQ(r.header("Last-Modified"), A("css/a.css").last_modified);
+  EXPECT_EQ(r.header("Last-Modified"), A("css/a.css").last_modified());
   EXPECT_EQ(r.header("Content-Type"), "");
   EXPECT_EQ(Get("/static/css/a.css", "*").header("Cache-Control"), kShort);
 }
 
 TEST(Server, IfModifiedSinceOnlyWithoutIfNoneMatch) {
   const Asset& a = A("css/a.css");
-  const std::string same = std::string(a.last_modified);
+  const std::string same = std::string(a.last_modified());
   const std::string later = FormatHttpDate(a.last_modified_unix + 1);
   const std::string earlier = FormatHttpDate(a.last_modified_unix - 1);
   EXPECT_EQ(Get("/static/css/a.css", {}, same).status, 304);
@@ -160,7 +160,7 @@ TEST(Server, IfModifiedSinceOnlyWithoutIfNoneMatch) {
   EXPECT_EQ(Get("/static/css/a.css", {}, same, "HEAD").status, 304);
   // A mismatching If-None-Match decides alone (RFC 9110 §13.1.3).
   EXPECT_EQ(Get("/static/css/a.css", "\"other\"", same).status, 200);
-  EXPECT_EQ(Get("/static/css/a.css", a.etag, earlier).status, 304);
+  EXPECT_EQ(Get("/static/css/a.css", a.etag(), earlier).status, 304);
 }
 
 TEST(Server, ConditionalsDoNotTurn404Into304) {
@@ -283,7 +283,7 @@ TEST(Server, EveryAssetIsServedUnderBothNames) {
   for (const Asset& a : kM.assets) {
     // Percent-encode everything but unreserved characters and '/', as a browser would.
     std::string target = "/static/";
-    for (const char ch : a.path) {
+    for (const char ch : a.path()) {
       const unsigned char c = static_cast<unsigned char>(ch);
       if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
         target.push_back(ch);
@@ -293,7 +293,7 @@ TEST(Server, EveryAssetIsServedUnderBothNames) {
       }
     }
     EXPECT_EQ(Get(target).asset, &a) << target;
-    EXPECT_EQ(Get(a.url).asset, &a) << a.url;
+    EXPECT_EQ(Get(a.url()).asset, &a) << a.url();
   }
 }
 

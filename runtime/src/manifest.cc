@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "kv_assets/tag.h"
 
 namespace kv_assets {
 
@@ -9,11 +10,12 @@ namespace internal {
 void AssetNotInManifest() {}
 }  // namespace internal
 
-absl::StatusOr<std::string_view> Manifest::Tag(std::string_view path) const {
-  if (const Asset* asset = Find(path)) return asset->url;
-  return absl::NotFoundError(absl::StrCat("no asset \"", absl::string_view(path.data(), path.size()),
-                                          "\" in the manifest served under ",
-                                          absl::string_view(prefix.data(), prefix.size())));
+absl::StatusOr<std::string_view> Tag(const Manifest& manifest, std::string_view path) {
+  if (const Asset* asset = manifest.Find(path)) return asset->url();
+  return absl::NotFoundError(absl::StrCat(
+      "no asset \"", absl::string_view(path.data(), path.size()),
+      "\" in the manifest served under ",
+      absl::string_view(manifest.prefix.data(), manifest.prefix.size())));
 }
 
 }  // namespace kv_assets

@@ -178,7 +178,7 @@ Response Server::Handle(const Request& request) const {
   // If-Modified-Since count, and only when it is one valid date.
   bool not_modified = false;
   if (!request.if_none_match.empty()) {
-    not_modified = IfNoneMatchMatches(request.if_none_match, asset->etag);
+    not_modified = IfNoneMatchMatches(request.if_none_match, asset->etag());
   } else if (!request.if_modified_since.empty()) {
     const std::optional<std::int64_t> since = ParseHttpDate(request.if_modified_since);
     not_modified = since.has_value() && asset->last_modified_unix <= *since;
@@ -187,17 +187,17 @@ Response Server::Handle(const Request& request) const {
   if (not_modified) {
     res.status = 304;
     res.reason = "Not Modified";
-    res.AddHeader("ETag", asset->etag);
+    res.AddHeader("ETag", asset->etag());
     res.AddHeader("Cache-Control", cache_control);
-    res.AddHeader("Last-Modified", asset->last_modified);
+    res.AddHeader("Last-Modified", asset->last_modified());
     return res;
   }
 
   res.status = 200;
   res.reason = "OK";
-  res.AddHeader("Content-Type", asset->content_type);
-  res.AddHeader("ETag", asset->etag);
-  res.AddHeader("Last-Modified", asset->last_modified);
+  res.AddHeader("Content-Type", asset->content_type());
+  res.AddHeader("ETag", asset->etag());
+  res.AddHeader("Last-Modified", asset->last_modified());
   res.AddHeader("Cache-Control", cache_control);
   res.AddHeader("X-Content-Type-Options", "nosniff");
   res.content_length = asset->size;

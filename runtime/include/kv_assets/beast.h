@@ -50,9 +50,10 @@ struct JoinedFields {
   std::string if_modified_since;
 };
 
-// Beast's string_view is Boost's unless BOOST_BEAST_USE_STD_STRING_VIEW is defined; the
-// server's API takes std::string_view either way.
+// Beast's string_view is Boost's unless BOOST_BEAST_USE_STD_STRING_VIEW is defined, and the
+// two do not convert implicitly; the server's API takes std::string_view either way.
 inline std::string_view ToStdView(boost::beast::string_view s) { return {s.data(), s.size()}; }
+inline boost::beast::string_view ToBeastView(std::string_view s) { return {s.data(), s.size()}; }
 
 namespace internal {
 
@@ -77,10 +78,10 @@ std::string_view JoinedFieldValue(const Fields& fields, boost::beast::http::fiel
 }  // namespace internal
 
 // The kv_assets::Request for `req`: views into `req`, or into `joined` for a field sent on
-// several lines. Both must outlive the returned Request. Accepts any request message or
-// request header (e.g. a parser's get()). Never fails; allocates only to join repeated fields.
-template <class Fields>
-Request FromBeastRequest(const boost::beast::http::request_header<Fields>& req,
+// several lines. Both must outlive the returned Request. Any body type will do, as the
+// body is not read. Never fails; allocates only to join repeated fields.
+template <class Body, class Fields>
+Request FromBeastRequest(const boost::beast::http::request<Body, Fields>& req,
                          JoinedFields& joined) {
   Request out;
   out.method = ToStdView(req.method_string());
@@ -97,15 +98,14 @@ Request FromBeastRequest(const boost::beast::http::request_header<Fields>& req,
 // `response.body` (which lives in the manifest or static storage, so `response` itself need
 // not outlive the result). Content-Length is the server's: the GET length on HEAD, absent on
 // 304. Beast supplies the reason phrase. Throws only what Beast's field allocation throws.
-template <class Fields>
+template <class Body, class Fields>
 BeastResponse ToBeastResponse(const Response& response,
-                              const boost::beast::http::request_header<Fields>& req) {
+                              const boost::beast::http::request<Body, Fields>& req) {
   BeastResponse out;
   out.version(req.version());
   out.result(static_cast<unsigned>(response.status));
   for (const HeaderField& field : response.headers()) {
-    out.insert(boost::beast::string_view(field.name.data(), field.name.size()),
-               boost::beast::string_view(field.value.data(), field.value.size()));
+    out.insert(ToBeastView(field.name), ToBeastView(field.value));
   }
   // Set from the server's number, not from the body: a HEAD body is empty, yet its
   // Content-Length must be the GET length (RFC 9110 §9.3.2).

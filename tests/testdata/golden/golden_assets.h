@@ -13,21 +13,21 @@ extern "C" const char kv_assets_blob_golden_assets[];
 
 namespace golden::assets {
 
-// Fields: path, tagged_path, url, etag, content_type, last_modified,
+inline constexpr char kStrings[296] =
+    "LICENSE/static/LICENSE.AgAqgKEUbD\"AgAqgKEUbDbzTgz9Ul-B8A\"application/octet-stream"
+    "Tue, 14 Nov 2023 22:13:20 GMTapp.min.js/static/app.XRtHUPjDSf.min.js"
+    "\"XRtHUPjDSf4MdqJILYTB8g\"text/javascript; charset=utf-8css/style.css"
+    "/static/css/style.uP4wx41ZRk.css\"uP4wx41ZRkYg7Bo7s0CJcQ\"text/css; charset=utf-8";
+
+// Fields: strings, path, url, etag, content_type, last_modified, prefix size,
 //         last_modified_unix, offset, size.
 inline constexpr std::array<::kv_assets::Asset, 3> kAssets{{
-    {"LICENSE", "LICENSE.AgAqgKEUbD",
-     "/static/LICENSE.AgAqgKEUbD",
-     "\"AgAqgKEUbDbzTgz9Ul-B8A\"", "application/octet-stream",
-     "Tue, 14 Nov 2023 22:13:20 GMT", 1700000000, 0, 13},
-    {"app.min.js", "app.XRtHUPjDSf.min.js",
-     "/static/app.XRtHUPjDSf.min.js",
-     "\"XRtHUPjDSf4MdqJILYTB8g\"", "text/javascript; charset=utf-8",
-     "Tue, 14 Nov 2023 22:13:20 GMT", 1700000000, 13, 20},
-    {"css/style.css", "css/style.uP4wx41ZRk.css",
-     "/static/css/style.uP4wx41ZRk.css",
-     "\"uP4wx41ZRkYg7Bo7s0CJcQ\"", "text/css; charset=utf-8",
-     "Tue, 14 Nov 2023 22:13:20 GMT", 1700000000, 33, 15},
+    // "LICENSE"
+    {kStrings, {0, 7}, {7, 26}, {33, 24}, {57, 24}, {81, 29}, 8, 1700000000, 0, 13},
+    // "app.min.js"
+    {kStrings, {110, 10}, {120, 29}, {149, 24}, {173, 30}, {81, 29}, 8, 1700000000, 13, 20},
+    // "css/style.css"
+    {kStrings, {203, 13}, {216, 32}, {248, 24}, {272, 23}, {81, 29}, 8, 1700000000, 33, 15},
 }};
 
 inline constexpr std::array<std::uint32_t, 3> kByTagged{{
@@ -45,7 +45,7 @@ inline constexpr std::uint64_t kFingerprint = 0x7f7deaa3d29d69e1u;
 consteval std::string_view Tag(std::string_view path) {
   const ::kv_assets::Asset* asset = kManifest.Find(path);
   if (asset == nullptr) ::kv_assets::internal::AssetNotInManifest();
-  return asset->url;
+  return asset->url();
 }
 
 }  // namespace golden::assets
