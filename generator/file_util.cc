@@ -48,9 +48,8 @@ int WriteAll(int fd, std::string_view data) {
 }  // namespace
 
 absl::Status ErrnoToStatus(int err, std::string_view path, std::string_view what) {
-  return absl::Status(CodeFor(err), absl::StrCat(Sv(path), ": ",
-                                                 Sv(what),
-                                                 what.empty() ? "" : ": ", std::strerror(err)));
+  return absl::Status(CodeFor(err), absl::StrCat(Sv(path), ": ", Sv(what), what.empty() ? "" : ": ",
+                                                 std::strerror(err)));
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {

@@ -10,16 +10,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "generator/file_util.h"
-#include "generator/strings.h"
 #include "generator/status_macros.h"
+#include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {
 
 absl::Status GitError(std::string_view what, std::string_view path) {
   const git_error* err = git_error_last();
-  return absl::InternalError(absl::StrCat(Sv(path), ": ",
-                                          Sv(what), ": ",
+  return absl::InternalError(absl::StrCat(Sv(path), ": ", Sv(what), ": ",
                                           err != nullptr ? err->message : "unknown libgit2 error"));
 }
 
@@ -56,8 +55,7 @@ bool IsFile(const std::string& path) {
 std::string Join(std::string_view dir, std::string_view name) {
   if (dir.empty()) return std::string(name);
   if (name.empty()) return std::string(dir);
-  return absl::StrCat(Sv(dir), "/",
-                      Sv(name));
+  return absl::StrCat(Sv(dir), "/", Sv(name));
 }
 
 }  // namespace
@@ -65,7 +63,8 @@ std::string Join(std::string_view dir, std::string_view name) {
 std::string RebaseIgnoreRules(std::string_view rules, std::string_view dir) {
   std::string out;
   const std::string base = dir.empty() ? "" : absl::StrCat("/", EscapeGlob(dir));
-  for (absl::string_view line : absl::StrSplit(absl::string_view(rules.data(), rules.size()), '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(rules.data(), rules.size()), '\n')) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line.front() == '#') continue;
     std::string_view body(line.data(), line.size());
@@ -176,10 +175,11 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
       rules->root_in_worktree_ = rules->root_.substr(workdir == "/" ? 1 : workdir.size() + 1);
       std::string dir_in_tree;
       for (absl::string_view part : absl::StrSplit(rules->root_in_worktree_, '/')) {
-        above.push_back({absl::StrCat(workdir, dir_in_tree.empty() ? "" : "/", dir_in_tree,
-                                      "/.gitignore"),
-                         dir_in_tree});
-        dir_in_tree = dir_in_tree.empty() ? std::string(part) : absl::StrCat(dir_in_tree, "/", part);
+        above.push_back(
+            {absl::StrCat(workdir, dir_in_tree.empty() ? "" : "/", dir_in_tree, "/.gitignore"),
+             dir_in_tree});
+        dir_in_tree =
+            dir_in_tree.empty() ? std::string(part) : absl::StrCat(dir_in_tree, "/", part);
       }
     }
   } else {
@@ -241,9 +241,8 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
   }
   std::string exclude_rules;
   for (const std::string& pattern : excludes) absl::StrAppend(&exclude_rules, pattern, "\n");
-  KV_ASSETS_RETURN_IF_ERROR(AddRule(rules->excludes_,
-                                    RebaseIgnoreRules(exclude_rules, rules->root_in_worktree_),
-                                    "EXCLUDE"));
+  KV_ASSETS_RETURN_IF_ERROR(AddRule(
+      rules->excludes_, RebaseIgnoreRules(exclude_rules, rules->root_in_worktree_), "EXCLUDE"));
   return rules;
 }
 

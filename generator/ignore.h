@@ -53,9 +53,9 @@ class IgnoreRules {
   // `root`: the asset folder. `excludes`: extra patterns relative to it. `scratch_dir`:
   // where the scratch repository lives (created if missing); "" means a temporary folder.
   // Fails with the path and libgit2's message when a repository cannot be opened or created.
-  static absl::StatusOr<std::unique_ptr<IgnoreRules>> Open(
-      const std::string& root, const std::vector<std::string>& excludes,
-      const std::string& scratch_dir);
+  static absl::StatusOr<std::unique_ptr<IgnoreRules>> Open(const std::string& root,
+                                                           const std::vector<std::string>& excludes,
+                                                           const std::string& scratch_dir);
   ~IgnoreRules();
 
   // Reads `<root>/<dir>/.gitignore` and `.ignore`, if there are any. Call for each folder

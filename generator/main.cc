@@ -57,7 +57,8 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
     const std::string value(eq == std::string_view::npos ? "" : arg.substr(eq + 1));
     if (!arg.starts_with("--")) {
       if (!folder.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("more than one folder: ", folder, ", ", Sv(arg)));
+        return absl::InvalidArgumentError(
+            absl::StrCat("more than one folder: ", folder, ", ", Sv(arg)));
       }
       folder = std::string(arg);
     } else if (eq == std::string_view::npos) {
@@ -92,8 +93,7 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
   if (folder.empty()) return absl::InvalidArgumentError("no folder given");
   if (emit.out_dir.empty()) return absl::InvalidArgumentError("no --out-dir given");
   if (!IsIdentifier(emit.name)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--name=", emit.name, ": not a C identifier"));
+    return absl::InvalidArgumentError(absl::StrCat("--name=", emit.name, ": not a C identifier"));
   }
   if (!IsNamespace(emit.cpp_namespace)) {
     return absl::InvalidArgumentError(
@@ -137,7 +137,8 @@ int main(int argc, char** argv) {
   if (args[0] == "generate") {
     status = kv_assets::gen::Generate({args.begin() + 1, args.end()});
   } else {
-    status = absl::InvalidArgumentError(absl::StrCat(kv_assets::gen::Sv(args[0]), ": unknown command"));
+    status =
+        absl::InvalidArgumentError(absl::StrCat(kv_assets::gen::Sv(args[0]), ": unknown command"));
   }
   if (!status.ok()) {
     std::cerr << "kv-assets: error: " << status.message() << "\n";

@@ -93,8 +93,7 @@ class Walker {
       if (ignored) continue;
 
       if (stat_err == ELOOP) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(child_abs, ": symbolic link loop"));
+        return absl::FailedPreconditionError(absl::StrCat(child_abs, ": symbolic link loop"));
       }
       if (stat_err == ENOENT) {
         struct stat lst;

@@ -24,8 +24,8 @@
 namespace kv_assets::gen {
 
 struct SourceFile {
-  std::string path;      // relative to the folder, '/'-separated
-  std::string abs_path;  // as found on disk, for reading
+  std::string path;        // relative to the folder, '/'-separated
+  std::string abs_path;    // as found on disk, for reading
   std::int64_t mtime = 0;  // seconds since the Unix epoch
   std::uint64_t size = 0;
 };

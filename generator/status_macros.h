@@ -9,11 +9,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define KV_ASSETS_RETURN_IF_ERROR(expr)              \
-  do {                                               \
+#define KV_ASSETS_RETURN_IF_ERROR(expr)                         \
+  do {                                                          \
     if (::absl::Status kv_status_ = (expr); !kv_status_.ok()) { \
-      return kv_status_;                             \
-    }                                                \
+      return kv_status_;                                        \
+    }                                                           \
   } while (0)
 
 #define KV_ASSETS_STATUS_CONCAT_INNER_(a, b) a##b

@@ -30,7 +30,8 @@ TEST(Allocation, RequestPathAllocatesNothing) {
   const std::string tagged(site_assets::kManifest.Find("css/a.css")->url());
   const std::string etag(site_assets::kManifest.Find("css/a.css")->etag());
   const std::string long_target = "/static/" + std::string(20000, 'x');
-  const std::string later = FormatHttpDate(site_assets::kManifest.Find("css/a.css")->last_modified_unix + 60);
+  const std::string later =
+      FormatHttpDate(site_assets::kManifest.Find("css/a.css")->last_modified_unix + 60);
   struct Case {
     std::string_view method, target, inm, ims;
     int status;

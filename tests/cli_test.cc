@@ -40,9 +40,9 @@ TEST(Cli, GeneratesHeaderSourceBlobAndDepfile) {
   t.Write("site/css/a.css", "body{}");
   const std::string out = t.path() + "/out";
   std::filesystem::create_directories(out);
-  const CommandResult r = Generate({t.path() + "/site", "--out-dir=" + out, "--name=a",
-                                    "--namespace=my::assets", "--prefix=/s/",
-                                    "--depfile=" + out + "/a.d"});
+  const CommandResult r =
+      Generate({t.path() + "/site", "--out-dir=" + out, "--name=a", "--namespace=my::assets",
+                "--prefix=/s/", "--depfile=" + out + "/a.d"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "");
   const Outputs o = Snapshot(out);
@@ -71,10 +71,10 @@ TEST(Cli, DepfileEscapesSpaces) {
   TempDir t;
   t.Write("my site/a b.css", "a");
   const std::string out = t.Mkdir("out");
-  ASSERT_EQ(Generate({t.path() + "/my site", "--out-dir=" + out, "--name=a",
-                      "--depfile=" + out + "/a.d"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Generate({t.path() + "/my site", "--out-dir=" + out, "--name=a", "--depfile=" + out + "/a.d"})
+          .exit_code,
+      0);
   EXPECT_NE(ReadAll(out + "/a.d").find("my\\ site/a\\ b.css"), std::string::npos);
 }
 
@@ -117,7 +117,8 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
        "--prefix=/static: must start and end with '/'"},
       {{"{site}", "--out-dir={out}", "--frobnicate=1"}, "--frobnicate=1: unknown option"},
       {{"{site}", "--out-dir"}, "--out-dir: expected --out-dir=VALUE"},
-      {{"{site}", "--out-dir={out}"}, "SOURCE_DATE_EPOCH=yesterday: not a whole number of seconds",
+      {{"{site}", "--out-dir={out}"},
+       "SOURCE_DATE_EPOCH=yesterday: not a whole number of seconds",
        {"SOURCE_DATE_EPOCH=yesterday"}},
   };
   for (const ErrorCase& c : cases) {
@@ -186,7 +187,8 @@ TEST(Cli, UnwritableOutputFolderFailsCleanly) {
   TempDir t;
   t.Write("site/a.css", "a");
   const std::string blocker = t.Write("file");  // a file where the output folder should be
-  const CommandResult r = Generate({t.path() + "/site", "--out-dir=" + blocker + "/out", "--name=a"});
+  const CommandResult r =
+      Generate({t.path() + "/site", "--out-dir=" + blocker + "/out", "--name=a"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.output.rfind("kv-assets: error: " + blocker + "/out/", 0), 0u) << r.output;
 }

@@ -92,15 +92,18 @@ TEST(Emit, TaggedNameCollidingWithAnotherFileIsAnError) {
   absl::StatusOr<GeneratedFiles> out = Generate(t.path() + "/site", GoldenOptions());
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(out.status().message(),
-            t.path() + "/site/a.js: its tagged name a." + tag + ".js is also the name of a." + tag +
-                ".js; rename one of them");
+  EXPECT_EQ(out.status().message(), t.path() + "/site/a.js: its tagged name a." + tag +
+                                        ".js is also the name of a." + tag +
+                                        ".js; rename one of them");
 }
 
 TEST(Emit, StringLiteralsEscapeEverythingAmbiguous) {
   EXPECT_EQ(CppStringLiteral("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(CppStringLiteral("??="), "\"\\?\\?=\"");
-  EXPECT_EQ(CppStringLiteral(std::string("\0" "1", 2)), "\"\\0001\"");
+  EXPECT_EQ(CppStringLiteral(std::string("\0"
+                                         "1",
+                                         2)),
+            "\"\\0001\"");
   EXPECT_EQ(CppStringLiteral("\xE6\x97\xA5"), "\"\\346\\227\\245\"");
   EXPECT_EQ(CppStringLiteral("\n\t\x7f"), "\"\\n\\t\\177\"");
 }
@@ -148,26 +151,28 @@ TEST_P(EmitCompiles, ForAwkwardNamesAndContents) {
 #include <string>
 #include <string_view>
 #include "awkward_assets.h"
-static_assert(awkward::assets::kManifest.assets.size() == 6);
-constexpr std::string_view kUrl = awkward::assets::Tag("q\"uote\\back'slash.txt");
-int main() {
-  const auto& m = awkward::assets::kManifest;
-  std::string_view all = m.Body(*m.Find("all-bytes.bin"));
-  if (all.size() != 256) return 1;
-  for (int i = 0; i < 256; ++i) if (static_cast<unsigned char>(all[i]) != i) return 2;
-  if (m.Body(*m.Find("with space.txt")) != "spaces") return 3;
-  if (m.Body(*m.Find("\xE6\x97\xA5\xE6\x9C\xAC/\xC3\xA9.css")) != "?\?= ?\?/ ?\?' trigraphs") return 4;
-  if (!m.Body(*m.Find("empty")).empty()) return 5;
-  if (m.Body(*m.Find("big.js")) != std::string_view(std::string(70000, 'j'))) return 6;
-  if (!kUrl.starts_with("/static/q\"uote\\back'slash.")) return 7;
-  return 0;
-}
-)cc");
+    static_assert(awkward::assets::kManifest.assets.size() == 6);
+    constexpr std::string_view kUrl = awkward::assets::Tag("q\"uote\\back'slash.txt");
+    int main() {
+      const auto& m = awkward::assets::kManifest;
+      std::string_view all = m.Body(*m.Find("all-bytes.bin"));
+      if (all.size() != 256) return 1;
+      for (int i = 0; i < 256; ++i)
+        if (static_cast<unsigned char>(all[i]) != i) return 2;
+      if (m.Body(*m.Find("with space.txt")) != "spaces") return 3;
+      if (m.Body(*m.Find("\xE6\x97\xA5\xE6\x9C\xAC/\xC3\xA9.css")) != "?\?= ?\?/ ?\?' trigraphs")
+        return 4;
+      if (!m.Body(*m.Find("empty")).empty()) return 5;
+      if (m.Body(*m.Find("big.js")) != std::string_view(std::string(70000, 'j'))) return 6;
+      if (!kUrl.starts_with("/static/q\"uote\\back'slash.")) return 7;
+      return 0;
+    }
+  )cc");
   const test_util::CommandResult build =
-      test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-Wall", "-Werror", "-I", out_dir, "-I",
-           KV_ASSETS_RUNTIME_INCLUDE_DIR, out_dir + "/main.cc", out_dir + "/awkward_assets.cc",
-           "-o", out_dir + "/main"},
-          {}, out_dir, 120);
+      test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-Wall", "-Werror", "-I",
+                             out_dir, "-I", KV_ASSETS_RUNTIME_INCLUDE_DIR, out_dir + "/main.cc",
+                             out_dir + "/awkward_assets.cc", "-o", out_dir + "/main"},
+                            {}, out_dir, 120);
   ASSERT_EQ(build.exit_code, 0) << build.output;
   const test_util::CommandResult run = test_util::RunCommand({out_dir + "/main"});
   EXPECT_EQ(run.exit_code, 0) << run.output;
@@ -189,10 +194,10 @@ TEST_P(EmitCompiles, ForAnEmptyFolder) {
           "static_assert(golden::assets::kManifest.Find(\"x\") == nullptr);\n"
           "int main() { return golden::assets::kManifest.FindTagged(\"x\") != nullptr; }\n");
   const test_util::CommandResult build =
-      test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-Wall", "-Werror", "-I", out_dir, "-I",
-           KV_ASSETS_RUNTIME_INCLUDE_DIR, out_dir + "/main.cc", out_dir + "/golden_assets.cc",
-           "-o", out_dir + "/main"},
-          {}, out_dir, 120);
+      test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-Wall", "-Werror", "-I",
+                             out_dir, "-I", KV_ASSETS_RUNTIME_INCLUDE_DIR, out_dir + "/main.cc",
+                             out_dir + "/golden_assets.cc", "-o", out_dir + "/main"},
+                            {}, out_dir, 120);
   ASSERT_EQ(build.exit_code, 0) << build.output;
   EXPECT_EQ(test_util::RunCommand({out_dir + "/main"}).exit_code, 0);
 }

@@ -61,8 +61,7 @@ TEST(Hash, HashFilesFailsWhenAFileChangedSinceTheScan) {
 TEST(Hash, HashFilesNamesAMissingFile) {
   absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles({{"gone", "/nonexistent/gone", 1, 1}});
   ASSERT_FALSE(hashed.ok());
-  EXPECT_EQ(hashed.status().message(),
-            "/nonexistent/gone: cannot open: No such file or directory");
+  EXPECT_EQ(hashed.status().message(), "/nonexistent/gone: cannot open: No such file or directory");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // Ignore rules: the scan must skip exactly what git skips, checked against git itself, plus
 // the rules git does not have (.ignore files, EXCLUDE, dotfiles, the folder itself).
+#include "generator/ignore.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <sstream>
 
 #include "absl/strings/str_split.h"
-#include "generator/ignore.h"
 #include "generator/scan.h"
 #include "tests/test_util.h"
 
@@ -32,9 +33,10 @@ std::set<std::string> Scanned(const std::string& root, std::vector<std::string> 
 std::set<std::string> GitNotIgnored(const std::string& repo, const std::string& root_rel) {
   const std::vector<std::string> env = {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
                                         "HOME=/nonexistent", "XDG_CONFIG_HOME=/nonexistent"};
-  test_util::CommandResult r = RunCommand({"git", "-c", "core.quotePath=false", "ls-files", "--others",
-                                  "--exclude-standard", "-z", "--", root_rel.empty() ? "." : root_rel},
-                                 env, repo);
+  test_util::CommandResult r =
+      RunCommand({"git", "-c", "core.quotePath=false", "ls-files", "--others", "--exclude-standard",
+                  "-z", "--", root_rel.empty() ? "." : root_rel},
+                 env, repo);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   std::set<std::string> out;
   for (absl::string_view p : absl::StrSplit(r.output, '\0', absl::SkipEmpty())) {
@@ -57,7 +59,7 @@ bool GitAvailable() { return RunCommand({"git", "--version"}).exit_code == 0; }
 
 void InitRepo(const std::string& dir) {
   test_util::CommandResult r = RunCommand({"git", "init", "-q", dir},
-                                 {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null"});
+                                          {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
 }
 
@@ -87,15 +89,48 @@ void WritePatternTable(const TempDir& t, const std::string& base) {
     "mid/dle.txt\n"
     "star/*\n"
     "!star/kept.txt\n");
-  for (const char* f : {"app.log", "keep.log", "sub/keep.log", "sub/other.log", "anchored.txt",
-                        "sub/anchored.txt", "build/out.js", "build/rescued.js", "sub/build/out.js",
-                        "x/build", "docs/draft.md", "docs/a/b/draft.md", "other/docs/draft.md",
-                        "cache/x.js", "deep1/cache/y.js", "cachex/z.js", "a/z.txt", "a/b/c/z.txt",
-                        "b/a/z.txt", "t.tmp", "#hash.txt", "!bang.txt", "foo1.txt", "foo12.txt",
-                        "ax.txt", "bx.txt", "cx.txt", "trailing.txt", "lib.min.js", "sub/lib.min.js",
-                        "only-root/f.txt", "sub/only-root/f.txt", "mid/dle.txt", "x/mid/dle.txt",
-                        "star/gone.txt", "star/kept.txt", "star/deeper/f.txt", "plain.txt",
-                        "with space.txt", "\xC3\xA9t\xC3\xA9.txt", ".hidden/x.txt", ".dotfile",
+  for (const char* f : {"app.log",
+                        "keep.log",
+                        "sub/keep.log",
+                        "sub/other.log",
+                        "anchored.txt",
+                        "sub/anchored.txt",
+                        "build/out.js",
+                        "build/rescued.js",
+                        "sub/build/out.js",
+                        "x/build",
+                        "docs/draft.md",
+                        "docs/a/b/draft.md",
+                        "other/docs/draft.md",
+                        "cache/x.js",
+                        "deep1/cache/y.js",
+                        "cachex/z.js",
+                        "a/z.txt",
+                        "a/b/c/z.txt",
+                        "b/a/z.txt",
+                        "t.tmp",
+                        "#hash.txt",
+                        "!bang.txt",
+                        "foo1.txt",
+                        "foo12.txt",
+                        "ax.txt",
+                        "bx.txt",
+                        "cx.txt",
+                        "trailing.txt",
+                        "lib.min.js",
+                        "sub/lib.min.js",
+                        "only-root/f.txt",
+                        "sub/only-root/f.txt",
+                        "mid/dle.txt",
+                        "x/mid/dle.txt",
+                        "star/gone.txt",
+                        "star/kept.txt",
+                        "star/deeper/f.txt",
+                        "plain.txt",
+                        "with space.txt",
+                        "\xC3\xA9t\xC3\xA9.txt",
+                        ".hidden/x.txt",
+                        ".dotfile",
                         ".well-known/security.txt"}) {
     w(f);
   }

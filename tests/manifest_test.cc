@@ -1,6 +1,5 @@
 // The generated manifest for tests/testdata/site, as a user's program sees it.
 #include "kv_assets/manifest.h"
-#include "kv_assets/tag.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "kv_assets/tag.h"
 #include "site_assets.h"
 
 namespace {
@@ -68,7 +68,8 @@ TEST(Manifest, TaggedNamesAndEtagsHaveTheDocumentedShape) {
     EXPECT_EQ(a.url(), std::string("/static/") + std::string(a.tagged_path()));
   }
   EXPECT_EQ(site_assets::kManifest.Find("js/app.min.js")->tagged_path(),
-            "js/app." + std::string(site_assets::kManifest.Find("js/app.min.js")->etag().substr(1, 10)) +
+            "js/app." +
+                std::string(site_assets::kManifest.Find("js/app.min.js")->etag().substr(1, 10)) +
                 ".min.js");
   const kv_assets::Asset* license = site_assets::kManifest.Find("LICENSE");
   EXPECT_EQ(license->tagged_path(), "LICENSE." + std::string(license->etag().substr(1, 10)));
@@ -85,7 +86,9 @@ TEST(Manifest, IdenticalContentIsStoredOnce) {
 }
 
 TEST(Manifest, ContentTypesComeFromTheExtension) {
-  const auto type = [](std::string_view p) { return site_assets::kManifest.Find(p)->content_type(); };
+  const auto type = [](std::string_view p) {
+    return site_assets::kManifest.Find(p)->content_type();
+  };
   EXPECT_EQ(type("css/a.css"), "text/css; charset=utf-8");
   EXPECT_EQ(type("js/app.min.js"), "text/javascript; charset=utf-8");
   EXPECT_EQ(type("img/logo.svg"), "image/svg+xml");

@@ -76,8 +76,7 @@ TEST(Scan, SymlinkPointingAtItself) {
   TempDir t;
   t.Mkdir("site");
   std::filesystem::create_symlink("self", t.path() + "/site/self");
-  EXPECT_EQ(ScanError(t.path() + "/site").message(),
-            t.path() + "/site/self: symbolic link loop");
+  EXPECT_EQ(ScanError(t.path() + "/site").message(), t.path() + "/site/self: symbolic link loop");
 }
 
 TEST(Scan, BrokenSymlink) {
@@ -103,7 +102,8 @@ TEST(Scan, NamesThatCannotBeServed) {
   };
   for (const Case& c : std::vector<Case>{
            {"bad\xff.css", "name is not valid UTF-8 (byte 0xFF at offset 3); cannot be served"},
-           {"over\xc0\xae.css", "name is not valid UTF-8 (byte 0xC0 at offset 4); cannot be served"},
+           {"over\xc0\xae.css",
+            "name is not valid UTF-8 (byte 0xC0 at offset 4); cannot be served"},
            {"surrogate\xed\xa0\x80.css",
             "name is not valid UTF-8 (byte 0xED at offset 9); cannot be served"},
            {"line\nbreak.css", "name contains control character 0x0A; cannot be served"},

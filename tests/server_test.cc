@@ -87,8 +87,8 @@ TEST(Server, HeadIsGetWithoutBody) {
 }
 
 TEST(Server, OtherMethodsAre405WithAllow) {
-  for (const char* method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
-                             "get", "head", "BREW", ""}) {
+  for (const char* method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "get",
+                             "head", "BREW", ""}) {
     for (const char* target : {"/static/css/a.css", "/static/nope", "*"}) {
       const Response r = Get(target, {}, {}, method);
       EXPECT_EQ(r.status, 405) << method << " " << target;
@@ -165,7 +165,9 @@ TEST(Server, IfModifiedSinceOnlyWithoutIfNoneMatch) {
 
 TEST(Server, ConditionalsDoNotTurn404Into304) {
   EXPECT_EQ(Get("/static/nope.css", "*").status, 404);
-  EXPECT_EQ(Get("/static/nope.css", {}, FormatHttpDate(A("css/a.css").last_modified_unix + 60)).status, 404);
+  EXPECT_EQ(
+      Get("/static/nope.css", {}, FormatHttpDate(A("css/a.css").last_modified_unix + 60)).status,
+      404);
 }
 
 TEST(Server, DirectoriesAreNeverListed) {
@@ -250,7 +252,7 @@ TEST(Server, OnlyPathsUnderThePrefix) {
 TEST(Server, VeryLongPathsAreNotFound) {
   const std::string long_path = "/static/" + std::string(100000, 'a');
   EXPECT_EQ(Get(long_path).status, 404);
-  const std::string long_encoded = "/static/" + std::string(30000, '%') ;
+  const std::string long_encoded = "/static/" + std::string(30000, '%');
   EXPECT_EQ(Get(long_encoded).status, 400);
 }
 

@@ -57,7 +57,7 @@ std::string ReadAll(const std::string& path) {
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                  const std::string& cwd, int timeout_seconds) {
+                         const std::string& cwd, int timeout_seconds) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = ::fork();

@@ -33,8 +33,9 @@ struct CommandResult {
 };
 
 // Runs `argv` with `env` added to the environment, waits at most `timeout_seconds`.
-CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
-                  const std::string& cwd = "", int timeout_seconds = 60);
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env = {}, const std::string& cwd = "",
+                         int timeout_seconds = 60);
 
 }  // namespace kv_assets::test_util
 

@@ -6,10 +6,9 @@
 namespace kv_assets {
 namespace {
 
-constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                   "Thu", "Fri", "Sat"};
-constexpr std::array<std::string_view, 7> kLongDays = {
-    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::array<std::string_view, 7> kLongDays = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                                       "Thursday", "Friday", "Saturday"};
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -82,8 +81,8 @@ std::optional<std::int64_t> Assemble(std::int64_t year, int month, int day, int 
       hour > 23 || min > 59 || sec > 60) {
     return std::nullopt;
   }
-  const std::int64_t days = DaysFromCivil(year, static_cast<unsigned>(month + 1),
-                                          static_cast<unsigned>(day));
+  const std::int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month + 1), static_cast<unsigned>(day));
   // The day name is redundant, and a mismatch means the date is not what it claims.
   const std::int64_t wd = ((days % 7) + 11) % 7;  // 1970-01-01 was a Thursday (4)
   if (weekday >= 0 && wd != weekday) return std::nullopt;

@@ -12,10 +12,10 @@ void AssetNotInManifest() {}
 
 absl::StatusOr<std::string_view> Tag(const Manifest& manifest, std::string_view path) {
   if (const Asset* asset = manifest.Find(path)) return asset->url();
-  return absl::NotFoundError(absl::StrCat(
-      "no asset \"", absl::string_view(path.data(), path.size()),
-      "\" in the manifest served under ",
-      absl::string_view(manifest.prefix.data(), manifest.prefix.size())));
+  return absl::NotFoundError(
+      absl::StrCat("no asset \"", absl::string_view(path.data(), path.size()),
+                   "\" in the manifest served under ",
+                   absl::string_view(manifest.prefix.data(), manifest.prefix.size())));
 }
 
 }  // namespace kv_assets

@@ -59,9 +59,8 @@ struct Asset {
 
   // Generated fields.
   const char* strings = nullptr;  // the manifest's string table
-  internal::StringRef path_ref{}, url_ref{}, etag_ref{}, content_type_ref{},
-      last_modified_ref{};
-  std::uint32_t prefix_size = 0;       // url() = prefix + tagged_path()
+  internal::StringRef path_ref{}, url_ref{}, etag_ref{}, content_type_ref{}, last_modified_ref{};
+  std::uint32_t prefix_size = 0;        // url() = prefix + tagged_path()
   std::int64_t last_modified_unix = 0;  // last_modified() in Unix seconds
   std::uint64_t offset = 0;             // where the body lies in the manifest's blob
   std::uint64_t size = 0;               // body length in bytes
@@ -106,19 +105,16 @@ struct Manifest {
 
   // The asset whose untagged path is `path`, or nullptr.
   constexpr const Asset* Find(std::string_view path) const {
-    const std::size_t i =
-        internal::LowerBoundFind(assets.size(), path, [this](std::size_t k) {
-          return assets[k].path();
-        });
+    const std::size_t i = internal::LowerBoundFind(
+        assets.size(), path, [this](std::size_t k) { return assets[k].path(); });
     return i == assets.size() ? nullptr : &assets[i];
   }
 
   // The asset whose tagged path is `tagged_path` (current tag only), or nullptr.
   constexpr const Asset* FindTagged(std::string_view tagged_path) const {
-    const std::size_t i =
-        internal::LowerBoundFind(by_tagged.size(), tagged_path, [this](std::size_t k) {
-          return assets[by_tagged[k]].tagged_path();
-        });
+    const std::size_t i = internal::LowerBoundFind(
+        by_tagged.size(), tagged_path,
+        [this](std::size_t k) { return assets[by_tagged[k]].tagged_path(); });
     return i == by_tagged.size() ? nullptr : &assets[by_tagged[i]];
   }
 
