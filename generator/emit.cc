@@ -130,7 +130,7 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
       "#ifndef ",
       guard, "\n#define ", guard,
       "\n\n"
-      "#include <array>\n#include <cstdint>\n#include <string_view>\n\n"
+      "#include <array>\n#include <cstddef>\n#include <cstdint>\n#include <string_view>\n\n"
       "#include \"kv_assets/manifest.h\"\n\n"
       "extern \"C\" const char ",
       symbol,
@@ -187,9 +187,11 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
                   "css/style.<tag>.css\". A path that is not in the manifest does not\n"
                   "// compile: the error names ::kv_assets::internal::AssetNotInManifest.\n"
                   "consteval std::string_view Tag(std::string_view path) {\n"
-                  "  const ::kv_assets::Asset* asset = kManifest.Find(path);\n"
-                  "  if (asset == nullptr) ::kv_assets::internal::AssetNotInManifest();\n"
-                  "  return asset->url();\n"
+                  "  const std::size_t i = kManifest.IndexOf(path);\n"
+                  "  if (i == ::kv_assets::Manifest::kNotFound) {\n"
+                  "    ::kv_assets::internal::AssetNotInManifest();\n"
+                  "  }\n"
+                  "  return kManifest.assets[i].url();\n"
                   "}\n\n"
                   "}  // namespace ",
                   options.cpp_namespace, "\n\n#endif  // ", guard, "\n");

@@ -188,11 +188,12 @@ TEST_P(EmitCompiles, ForAnEmptyFolder) {
   absl::StatusOr<GeneratedFiles> out = Generate(t.path() + "/site", o);
   ASSERT_TRUE(out.ok()) << out.status();
   ASSERT_TRUE(WriteOutputs(*out, o).ok());
-  t.Write("out/main.cc",
-          "#include \"golden_assets.h\"\n"
-          "static_assert(golden::assets::kManifest.assets.empty());\n"
-          "static_assert(golden::assets::kManifest.Find(\"x\") == nullptr);\n"
-          "int main() { return golden::assets::kManifest.FindTagged(\"x\") != nullptr; }\n");
+  t.Write(
+      "out/main.cc",
+      "#include \"golden_assets.h\"\n"
+      "static_assert(golden::assets::kManifest.assets.empty());\n"
+      "static_assert(golden::assets::kManifest.IndexOf(\"x\") == kv_assets::Manifest::kNotFound);\n"
+      "int main() { return golden::assets::kManifest.FindTagged(\"x\") != nullptr; }\n");
   const test_util::CommandResult build =
       test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-Wall", "-Werror", "-I",
                              out_dir, "-I", KV_ASSETS_RUNTIME_INCLUDE_DIR, out_dir + "/main.cc",

@@ -25,9 +25,9 @@ std::string ReadTestFile(const std::string& rel) {
 constexpr std::string_view kCssUrl = site_assets::Tag("css/a.css");
 static_assert(kCssUrl.starts_with("/static/css/a."));
 static_assert(kCssUrl.ends_with(".css"));
-static_assert(site_assets::kManifest.Find("no/such/file") == nullptr);
-static_assert(site_assets::kManifest.FindTagged(site_assets::Tag("LICENSE").substr(8)) ==
-              site_assets::kManifest.Find("LICENSE"));
+static_assert(site_assets::kManifest.IndexOf("no/such/file") == kv_assets::Manifest::kNotFound);
+static_assert(site_assets::kManifest.IndexOfTagged(site_assets::Tag("LICENSE").substr(8)) ==
+              site_assets::kManifest.IndexOf("LICENSE"));
 
 TEST(Manifest, HoldsEveryServedFileSortedAndSkipsDotfiles) {
   std::vector<std::string> paths;

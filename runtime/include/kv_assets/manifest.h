@@ -22,6 +22,7 @@
 #ifndef KV_ASSETS_MANIFEST_H_
 #define KV_ASSETS_MANIFEST_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -103,19 +104,36 @@ struct Manifest {
   // The bodies, laid end to end; nullptr when the build keeps bodies elsewhere.
   const char* blob = nullptr;
 
-  // The asset whose untagged path is `path`, or nullptr.
-  constexpr const Asset* Find(std::string_view path) const {
+  static constexpr std::size_t kNotFound = static_cast<std::size_t>(-1);
+
+  // Index into `assets` of the asset whose untagged path is `path`, or kNotFound. Compile-time
+  // code should use these index forms: GCC cannot compare a pointer into a constexpr array with
+  // nullptr in a constant expression under -fsanitize=null (GCC 12).
+  constexpr std::size_t IndexOf(std::string_view path) const {
     const std::size_t i = internal::LowerBoundFind(
         assets.size(), path, [this](std::size_t k) { return assets[k].path(); });
-    return i == assets.size() ? nullptr : &assets[i];
+    return i == assets.size() ? kNotFound : i;
   }
 
-  // The asset whose tagged path is `tagged_path` (current tag only), or nullptr.
-  constexpr const Asset* FindTagged(std::string_view tagged_path) const {
+  // Index into `assets` of the asset whose tagged path (current tag) is `tagged_path`, or
+  // kNotFound.
+  constexpr std::size_t IndexOfTagged(std::string_view tagged_path) const {
     const std::size_t i = internal::LowerBoundFind(
         by_tagged.size(), tagged_path,
         [this](std::size_t k) { return assets[by_tagged[k]].tagged_path(); });
-    return i == by_tagged.size() ? nullptr : &assets[by_tagged[i]];
+    return i == by_tagged.size() ? kNotFound : by_tagged[i];
+  }
+
+  // The asset whose untagged path is `path`, or nullptr.
+  constexpr const Asset* Find(std::string_view path) const {
+    const std::size_t i = IndexOf(path);
+    return i == kNotFound ? nullptr : &assets[i];
+  }
+
+  // The asset whose tagged path (current tag only) is `tagged_path`, or nullptr.
+  constexpr const Asset* FindTagged(std::string_view tagged_path) const {
+    const std::size_t i = IndexOfTagged(tagged_path);
+    return i == kNotFound ? nullptr : &assets[i];
   }
 
   // The bytes of `asset`, a view into the program image (no copy). Empty when `blob` is null.

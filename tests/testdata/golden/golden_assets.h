@@ -4,6 +4,7 @@
 #define KV_ASSETS_GENERATED_golden_assets_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -43,9 +44,11 @@ inline constexpr std::uint64_t kFingerprint = 0x7f7deaa3d29d69e1u;
 // "/static/css/style.<tag>.css". A path that is not in the manifest does not
 // compile: the error names ::kv_assets::internal::AssetNotInManifest.
 consteval std::string_view Tag(std::string_view path) {
-  const ::kv_assets::Asset* asset = kManifest.Find(path);
-  if (asset == nullptr) ::kv_assets::internal::AssetNotInManifest();
-  return asset->url();
+  const std::size_t i = kManifest.IndexOf(path);
+  if (i == ::kv_assets::Manifest::kNotFound) {
+    ::kv_assets::internal::AssetNotInManifest();
+  }
+  return kManifest.assets[i].url();
 }
 
 }  // namespace golden::assets
