@@ -132,9 +132,10 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
       "\n\n"
       "#include <array>\n#include <cstddef>\n#include <cstdint>\n#include <string_view>\n\n"
       "#include \"kv_assets/manifest.h\"\n\n"
+      "// The bodies, defined in the matching .cc, with their exact size (plus a NUL).\n"
       "extern \"C\" const char ",
-      symbol,
-      "[];\n\n"
+      symbol, "[", blob_size + 1,
+      "];\n\n"
       "namespace ",
       options.cpp_namespace, " {\n\n");
   // Every string lives in one table and entries point into it with explicit lengths:

@@ -86,8 +86,8 @@ Request FromBeastRequest(const boost::beast::http::request<Body, Fields>& req,
   Request out;
   out.method = ToStdView(req.method_string());
   out.target = ToStdView(req.target());
-  out.if_none_match = internal::JoinedFieldValue(
-      req, boost::beast::http::field::if_none_match, joined.if_none_match);
+  out.if_none_match = internal::JoinedFieldValue(req, boost::beast::http::field::if_none_match,
+                                                 joined.if_none_match);
   out.if_modified_since = internal::JoinedFieldValue(
       req, boost::beast::http::field::if_modified_since, joined.if_modified_since);
   return out;

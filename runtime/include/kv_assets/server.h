@@ -61,7 +61,8 @@ struct Response {
 
   int status = 500;
   std::string_view reason;  // "OK", "Not Modified", …
-  // Bytes to send; empty for HEAD, 304 and 405 even when `content_length` is not zero.
+  // Bytes to send; empty for HEAD and 304 even when `content_length` is not zero. Error
+  // answers carry a short fixed text.
   std::string_view body;
   // The Content-Length to send, when `has_content_length`; for HEAD it is the GET length.
   // Not set on 304 (RFC 9110 §8.6: it would have to equal the 200's length, and omitting
@@ -98,7 +99,9 @@ class Server {
       : manifest_(&manifest), options_(options) {}
 
   // True when `target`'s path lies under the manifest's prefix, so Handle() is the one to
-  // answer it (anything else is the application's). Cheap; does not decode.
+  // answer it (anything else is the application's). Cheap: it compares the path as sent,
+  // without percent-decoding, so "/%73tatic/x" is the application's (browsers never encode
+  // an unreserved character like that).
   bool Owns(std::string_view target) const;
 
   // Answers one request. Never fails: malformed input is a 400, unknown names a 404,

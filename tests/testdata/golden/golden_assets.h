@@ -10,7 +10,8 @@
 
 #include "kv_assets/manifest.h"
 
-extern "C" const char kv_assets_blob_golden_assets[];
+// The bodies, defined in the matching .cc, with their exact size (plus a NUL).
+extern "C" const char kv_assets_blob_golden_assets[49];
 
 namespace golden::assets {
 

@@ -1,0 +1,436 @@
+// kv-assets-example: a small HTTP/1.1 server on Boost.Beast that serves a home page and the
+// files embedded from public/ by kv_assets_embed().
+//
+// One request, from socket to bytes:
+//   Listener::OnAccept()   a client connects; a Connection takes the socket
+//   Connection::Read()     Beast parses one request (size limits, idle timeout)
+//   Route()                "/" -> the home page; /static/... -> the kv_assets::Server;
+//                          anything else -> 404
+//   Connection::Write()    adds Date; Beast writes the response, asset bytes straight from the
+//                          program image (see kv_assets/beast.h); then Read() again (keep-alive)
+//
+// SIGINT/SIGTERM: stop accepting, let responses in flight finish, close idle connections, exit 0.
+//
+//   kv-assets-example [--address=127.0.0.1] [--port=8080]   (--port=0 picks a free port)
+
+#include <algorithm>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <exception>
+#include <initializer_list>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "example_assets.h"
+#include "kv_assets/beast.h"
+#include "kv_assets/http_date.h"
+#include "kv_assets/server.h"
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using HttpRequest = http::request<http::string_body>;
+using kv_assets::BeastResponse;
+
+// A keep-alive connection that sends nothing for this long is closed; so is a slow reader.
+constexpr std::chrono::seconds kIdleTimeout(30);
+// Nothing here takes a request body, so there is no reason to buffer a large one.
+constexpr std::uint64_t kMaxRequestBody = 64 * 1024;
+
+// Checked at compile time: renaming or deleting one of these files breaks the build, not the
+// page. The URLs carry a content tag, so browsers may cache them for a year.
+constexpr std::string_view kStylesheet = example_assets::Tag("css/site.css");
+constexpr std::string_view kScript = example_assets::Tag("js/app.js");
+constexpr std::string_view kLogo = example_assets::Tag("img/logo.svg");
+constexpr std::string_view kFavicon = example_assets::Tag("favicon.ico");
+
+// One instance answers /static/ on every thread: it holds only immutable data.
+const kv_assets::Server kAssets(example_assets::kManifest);
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// The home page: the compile-time checked links above, and a list of every embedded file
+// with the URL the manifest gives it.
+std::string BuildHomePage() {
+  std::string html;
+  for (std::string_view piece : std::initializer_list<std::string_view>{
+           "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+           "<title>KvAssets example</title>\n<link rel=\"icon\" href=\"",
+           kFavicon, "\">\n<link rel=\"stylesheet\" href=\"", kStylesheet, "\">\n<script src=\"",
+           kScript, "\" defer></script>\n</head>\n<body>\n<main>\n<header><img src=\"", kLogo,
+           "\" alt=\"\"><h1>KvAssets example</h1></header>\n"
+           "<p>These files are compiled into the server. Each has a tagged URL, cached for a "
+           "year, and an untagged one, revalidated after a minute:</p>\n"
+           "<ul class=\"assets\">\n"}) {
+    html.append(piece);
+  }
+  for (const kv_assets::Asset& asset : example_assets::kManifest.assets) {
+    const std::string url = HtmlEscape(asset.url());
+    html += "<li><code>" + HtmlEscape(asset.path()) + "</code> &rarr; <a href=\"" + url +
+            "\"><code>" + url + "</code></a></li>\n";
+  }
+  html += "</ul>\n<p id=\"status\" class=\"muted\"></p>\n</main>\n</body>\n</html>\n";
+  return html;
+}
+
+// Built once, on first use: the manifest cannot change while the program runs. Never freed,
+// so responses may point into it until the very end.
+const std::string& HomePage() {
+  static const std::string* const page = new std::string(BuildHomePage());
+  return *page;
+}
+
+// The Date field (RFC 9110 §6.6.1), which every response carries. Each thread formats it at
+// most once a second instead of once a request.
+std::string_view CurrentHttpDate() {
+  thread_local std::time_t formatted_at = -1;
+  thread_local std::string formatted;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    formatted = kv_assets::FormatHttpDate(now);
+    formatted_at = now;
+  }
+  return formatted;
+}
+
+// A response whose body lives in static storage, like every body this program sends.
+BeastResponse MakeResponse(const HttpRequest& req, http::status status,
+                           std::string_view content_type, std::string_view cache_control,
+                           std::string_view body) {
+  BeastResponse res;
+  res.version(req.version());
+  res.result(status);
+  res.set(http::field::content_type, kv_assets::ToBeastView(content_type));
+  res.set(http::field::cache_control, kv_assets::ToBeastView(cache_control));
+  res.content_length(body.size());
+  if (req.method() != http::verb::head) res.body() = {body.data(), body.size()};
+  res.keep_alive(req.keep_alive());
+  return res;
+}
+
+// Error bodies are fixed strings: whatever went wrong stays in the server's log.
+BeastResponse ErrorResponse(const HttpRequest& req, http::status status, std::string_view body) {
+  return MakeResponse(req, status, "text/plain; charset=utf-8", "no-store", body);
+}
+
+BeastResponse Route(const HttpRequest& req) {
+  const std::string_view target = kv_assets::ToStdView(req.target());
+  if (kAssets.Owns(target)) {
+    kv_assets::JoinedFields joined;  // outlives `request`, as FromBeastRequest requires
+    const kv_assets::Request request = kv_assets::FromBeastRequest(req, joined);
+    return kv_assets::ToBeastResponse(kAssets.Handle(request), req);
+  }
+  if (target == "/" || target.starts_with("/?")) {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      BeastResponse res =
+          ErrorResponse(req, http::status::method_not_allowed, "405 Method Not Allowed\n");
+      res.set(http::field::allow, "GET, HEAD");
+      return res;
+    }
+    // no-cache: the page names the current asset URLs, so it must be fetched after a deploy.
+    return MakeResponse(req, http::status::ok, "text/html; charset=utf-8", "no-cache", HomePage());
+  }
+  return ErrorResponse(req, http::status::not_found, "404 Not Found\n");
+}
+
+class Connection;
+
+// Every open connection, so that shutdown can reach the idle ones.
+class ConnectionSet {
+ public:
+  // Returns false once shutdown has begun: the caller drops the connection instead.
+  bool Add(const std::shared_ptr<Connection>& connection);
+  void Remove(const Connection* connection);
+  // Asks every connection to finish its current response and close.
+  void StopAll();
+
+ private:
+  std::mutex mu_;
+  bool stopping_ = false;
+  std::map<const Connection*, std::weak_ptr<Connection>> open_;
+};
+
+// One client connection. Its handlers run on its own strand, one at a time, so its members
+// need no lock; it lives as long as a pending operation holds a shared_ptr to it.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, ConnectionSet& all) : stream_(std::move(socket)), all_(all) {}
+  ~Connection() { all_.Remove(this); }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  // Callable from any thread.
+  void Stop() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->stopping_ = true;
+      // A read may wait for a request that never comes; a write in flight is left to finish.
+      if (self->reading_) self->stream_.cancel();
+    });
+  }
+
+ private:
+  void Read() {
+    if (stopping_) return Close();
+    parser_.emplace();  // a fresh parser per request, as Beast requires
+    parser_->body_limit(kMaxRequestBody);
+    stream_.expires_after(kIdleTimeout);
+    reading_ = true;
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->reading_ = false;
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return Close();
+    const HttpRequest& req = parser_->get();
+    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      // Not HTTP we accept (bad syntax, too large): say so once, then hang up.
+      BeastResponse res = ErrorResponse(req, http::status::bad_request, "400 Bad Request\n");
+      res.keep_alive(false);
+      return Write(std::move(res));
+    }
+    if (ec) return Close();  // timeout, reset, shutdown
+
+    BeastResponse res;
+    try {
+      res = Route(req);
+    } catch (const std::exception& e) {
+      std::cerr << "kv-assets example: internal error: " << e.what() << std::endl;
+      res = ErrorResponse(req, http::status::internal_server_error, "500 Internal Server Error\n");
+      res.keep_alive(false);
+    }
+    Write(std::move(res));
+  }
+
+  void Write(BeastResponse res) {
+    response_ = std::move(res);  // must stay alive until async_write completes
+    response_.set(http::field::date, kv_assets::ToBeastView(CurrentHttpDate()));
+    stream_.expires_after(kIdleTimeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec || self->response_.need_eof()) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    // Half-close, so the client reads everything sent before it sees the end.
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  ConnectionSet& all_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  BeastResponse response_;
+  bool reading_ = false;
+  bool stopping_ = false;
+};
+
+bool ConnectionSet::Add(const std::shared_ptr<Connection>& connection) {
+  const std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return false;
+  open_.emplace(connection.get(), connection);
+  return true;
+}
+
+void ConnectionSet::Remove(const Connection* connection) {
+  const std::lock_guard<std::mutex> lock(mu_);
+  open_.erase(connection);
+}
+
+void ConnectionSet::StopAll() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (const auto& [ptr, weak] : open_) {
+      if (std::shared_ptr<Connection> connection = weak.lock()) open.push_back(connection);
+    }
+  }
+  // Outside the lock: dropping the last reference runs ~Connection, which takes it.
+  for (const std::shared_ptr<Connection>& connection : open) connection->Stop();
+}
+
+// Accepts connections until Stop(). Accepting and stopping share one strand.
+class Listener {
+ public:
+  Listener(net::io_context& ioc, tcp::acceptor acceptor, ConnectionSet& connections)
+      : ioc_(ioc), acceptor_(std::move(acceptor)), connections_(connections) {}
+
+  void Accept() {
+    // Each connection gets its own strand, so its handlers never run concurrently.
+    acceptor_.async_accept(
+        net::make_strand(ioc_),
+        [this](beast::error_code ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
+  }
+
+  // Callable from any thread.
+  void Stop() {
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+      connections_.StopAll();
+    });
+  }
+
+ private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (!acceptor_.is_open()) return;  // stopped
+    if (!ec) {
+      auto connection = std::make_shared<Connection>(std::move(socket), connections_);
+      if (connections_.Add(connection)) connection->Start();
+    }
+    Accept();
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  ConnectionSet& connections_;
+};
+
+struct Flags {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+};
+
+constexpr std::string_view kUsage =
+    "usage: kv-assets-example [--address=127.0.0.1] [--port=8080]\n"
+    "  --port=0 picks a free port; the line printed on stdout names it.\n";
+
+// Accepts "--name=value" and "--name value". Returns nullopt after printing what is wrong.
+std::optional<Flags> ParseFlags(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value_of = [&](std::string_view name) -> std::optional<std::string_view> {
+      if (!arg.starts_with(name)) return std::nullopt;
+      const std::string_view rest = arg.substr(name.size());
+      if (rest.starts_with('=')) return rest.substr(1);
+      if (rest.empty() && i + 1 < argc) return argv[++i];
+      return std::nullopt;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (const auto address = value_of("--address")) {
+      flags.address = std::string(*address);
+    } else if (const auto port = value_of("--port")) {
+      unsigned value = 0;
+      const auto [end, err] = std::from_chars(port->data(), port->data() + port->size(), value);
+      if (err != std::errc() || end != port->data() + port->size() || value > 65535) {
+        std::cerr << "kv-assets example: error: --port=" << *port << ": not a port number\n";
+        return std::nullopt;
+      }
+      flags.port = static_cast<std::uint16_t>(value);
+    } else {
+      std::cerr << "kv-assets example: error: unknown flag or missing value: " << arg << "\n"
+                << kUsage;
+      return std::nullopt;
+    }
+  }
+  return flags;
+}
+
+std::string UrlFor(const tcp::endpoint& endpoint) {
+  const std::string host = endpoint.address().to_string();
+  return "http://" + (endpoint.address().is_v6() ? "[" + host + "]" : host) + ":" +
+         std::to_string(endpoint.port()) + "/";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::optional<Flags> flags = ParseFlags(argc, argv);
+  if (!flags.has_value()) return 2;
+
+  beast::error_code ec;
+  const net::ip::address address = net::ip::make_address(flags->address, ec);
+  if (ec) {
+    std::cerr << "kv-assets example: error: --address=" << flags->address
+              << ": not an IP address\n";
+    return 2;
+  }
+
+  // Declared before the io_context, so it outlives every handler that could still refer to it.
+  ConnectionSet connections;
+  net::io_context ioc;
+
+  const tcp::endpoint endpoint(address, flags->port);
+  tcp::acceptor acceptor(net::make_strand(ioc));
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::cerr << "kv-assets example: error: " << endpoint << ": " << ec.message() << "\n";
+    return 1;
+  }
+  const tcp::endpoint local = acceptor.local_endpoint();
+
+  Listener listener(ioc, std::move(acceptor), connections);
+  listener.Accept();
+
+  // Registered before the URL is printed: whoever reads it may signal right away.
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&listener](beast::error_code error, int) {
+    if (!error) listener.Stop();
+  });
+
+  std::cout << "kv-assets example: serving on " << UrlFor(local) << std::endl;
+
+  // run() returns once the listener, the signal wait and every connection are done.
+  const unsigned thread_count = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < thread_count; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (std::thread& thread : threads) thread.join();
+  return 0;
+}
