@@ -123,6 +123,19 @@ TEST(Emit, LiteralBodiesAreSplitIntoPiecesOfAtMost16KB) {
   EXPECT_EQ(pieces, 3u);
 }
 
+// Builds `out_dir`/main.cc with the generated `source` (using the compiler that builds this
+// project, warnings as errors) and expects the program to exit 0.
+void CompileAndRun(const std::string& out_dir, const std::string& source) {
+  const test_util::CommandResult build =
+      test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-Wall", "-Werror", "-I",
+                             out_dir, "-I", KV_ASSETS_RUNTIME_INCLUDE_DIR, out_dir + "/main.cc",
+                             out_dir + "/" + source, "-o", out_dir + "/main"},
+                            {}, out_dir, 120);
+  ASSERT_EQ(build.exit_code, 0) << build.output;
+  const test_util::CommandResult run = test_util::RunCommand({out_dir + "/main"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
 // Compiles and runs the generated code for awkward inputs in both body modes, with the
 // compiler that builds this project.
 class EmitCompiles : public ::testing::TestWithParam<BodyMode> {};
@@ -168,14 +181,7 @@ TEST_P(EmitCompiles, ForAwkwardNamesAndContents) {
       return 0;
     }
   )cc");
-  const test_util::CommandResult build =
-      test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-Wall", "-Werror", "-I",
-                             out_dir, "-I", KV_ASSETS_RUNTIME_INCLUDE_DIR, out_dir + "/main.cc",
-                             out_dir + "/awkward_assets.cc", "-o", out_dir + "/main"},
-                            {}, out_dir, 120);
-  ASSERT_EQ(build.exit_code, 0) << build.output;
-  const test_util::CommandResult run = test_util::RunCommand({out_dir + "/main"});
-  EXPECT_EQ(run.exit_code, 0) << run.output;
+  CompileAndRun(out_dir, "awkward_assets.cc");
 }
 
 TEST_P(EmitCompiles, ForAnEmptyFolder) {
@@ -194,13 +200,7 @@ TEST_P(EmitCompiles, ForAnEmptyFolder) {
       "static_assert(golden::assets::kManifest.assets.empty());\n"
       "static_assert(golden::assets::kManifest.IndexOf(\"x\") == kv_assets::Manifest::kNotFound);\n"
       "int main() { return golden::assets::kManifest.FindTagged(\"x\") != nullptr; }\n");
-  const test_util::CommandResult build =
-      test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-Wall", "-Werror", "-I",
-                             out_dir, "-I", KV_ASSETS_RUNTIME_INCLUDE_DIR, out_dir + "/main.cc",
-                             out_dir + "/golden_assets.cc", "-o", out_dir + "/main"},
-                            {}, out_dir, 120);
-  ASSERT_EQ(build.exit_code, 0) << build.output;
-  EXPECT_EQ(test_util::RunCommand({out_dir + "/main"}).exit_code, 0);
+  CompileAndRun(out_dir, "golden_assets.cc");
 }
 
 INSTANTIATE_TEST_SUITE_P(BodyModes, EmitCompiles,

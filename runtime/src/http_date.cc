@@ -75,18 +75,37 @@ class Cursor {
   bool ok_ = true;
 };
 
-std::optional<std::int64_t> Assemble(std::int64_t year, int month, int day, int hour, int min,
-                                     int sec, int weekday) {
-  if (month < 0 || day < 1 || static_cast<unsigned>(day) > DaysInMonth(year, month + 1) ||
-      hour > 23 || min > 59 || sec > 60) {
+// The pieces of a date as read, before they are checked.
+struct DateFields {
+  std::int64_t year = 0;
+  int month = -1;  // 0-based
+  int day = 0;
+  int hour = 0, min = 0, sec = 0;
+  int weekday = -1;  // 0 = Sunday
+};
+
+// "HH:MM:SS", shared by all three forms.
+void ReadTimeOfDay(Cursor& c, DateFields& f) {
+  f.hour = c.Digits(2);
+  c.Literal(":");
+  f.min = c.Digits(2);
+  c.Literal(":");
+  f.sec = c.Digits(2);
+}
+
+std::optional<std::int64_t> Assemble(const DateFields& f) {
+  if (f.month < 0 || f.day < 1 ||
+      static_cast<unsigned>(f.day) > DaysInMonth(f.year, static_cast<unsigned>(f.month + 1)) ||
+      f.hour > 23 || f.min > 59 || f.sec > 60) {
     return std::nullopt;
   }
   const std::int64_t days =
-      DaysFromCivil(year, static_cast<unsigned>(month + 1), static_cast<unsigned>(day));
+      DaysFromCivil(f.year, static_cast<unsigned>(f.month + 1), static_cast<unsigned>(f.day));
   // The day name is redundant, and a mismatch means the date is not what it claims.
-  const std::int64_t wd = ((days % 7) + 11) % 7;  // 1970-01-01 was a Thursday (4)
-  if (weekday >= 0 && wd != weekday) return std::nullopt;
-  return days * 86400 + hour * 3600 + min * 60 + (sec == 60 ? 59 : sec);
+  const std::int64_t weekday = ((days % 7) + 11) % 7;  // 1970-01-01 was a Thursday (4)
+  if (weekday != f.weekday) return std::nullopt;
+  // A leap second is the last second of its minute.
+  return days * 86400 + f.hour * 3600 + f.min * 60 + (f.sec == 60 ? 59 : f.sec);
 }
 
 }  // namespace
@@ -95,65 +114,56 @@ std::optional<std::int64_t> ParseHttpDate(std::string_view text) {
   // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
   {
     Cursor c(text);
-    const int wd = c.OneOf(kDays);
+    DateFields f;
+    f.weekday = c.OneOf(kDays);
     c.Literal(", ");
-    const int day = c.Digits(2);
+    f.day = c.Digits(2);
     c.Literal(" ");
-    const int month = c.OneOf(kMonths);
+    f.month = c.OneOf(kMonths);
     c.Literal(" ");
-    const int year = c.Digits(4);
+    f.year = c.Digits(4);
     c.Literal(" ");
-    const int hour = c.Digits(2);
-    c.Literal(":");
-    const int min = c.Digits(2);
-    c.Literal(":");
-    const int sec = c.Digits(2);
+    ReadTimeOfDay(c, f);
     c.Literal(" GMT");
-    if (c.done()) return Assemble(year, month, day, hour, min, sec, wd);
+    if (c.done()) return Assemble(f);
   }
-  // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; a two-digit year more than 50 years in the
-  // future is in the past (RFC 9110 §5.6.7): with no clock here, 70-99 is 19xx.
+  // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year that looks more than 50 years
+  // in the future is in the past (RFC 9110 §5.6.7); with no clock here, 70-99 is 19xx.
   {
     Cursor c(text);
-    const int wd = c.OneOf(kLongDays);
+    DateFields f;
+    f.weekday = c.OneOf(kLongDays);
     c.Literal(", ");
-    const int day = c.Digits(2);
+    f.day = c.Digits(2);
     c.Literal("-");
-    const int month = c.OneOf(kMonths);
+    f.month = c.OneOf(kMonths);
     c.Literal("-");
     const int yy = c.Digits(2);
+    f.year = yy >= 70 ? 1900 + yy : 2000 + yy;
     c.Literal(" ");
-    const int hour = c.Digits(2);
-    c.Literal(":");
-    const int min = c.Digits(2);
-    c.Literal(":");
-    const int sec = c.Digits(2);
+    ReadTimeOfDay(c, f);
     c.Literal(" GMT");
-    if (c.done()) return Assemble(yy >= 70 ? 1900 + yy : 2000 + yy, month, day, hour, min, sec, wd);
+    if (c.done()) return Assemble(f);
   }
   // asctime: "Sun Nov  6 08:49:37 1994"
   {
     Cursor c(text);
-    const int wd = c.OneOf(kDays);
+    DateFields f;
+    f.weekday = c.OneOf(kDays);
     c.Literal(" ");
-    const int month = c.OneOf(kMonths);
+    f.month = c.OneOf(kMonths);
     c.Literal(" ");
-    int day;
     if (c.Peek() == ' ') {
       c.Literal(" ");
-      day = c.Digits(1);
+      f.day = c.Digits(1);
     } else {
-      day = c.Digits(2);
+      f.day = c.Digits(2);
     }
     c.Literal(" ");
-    const int hour = c.Digits(2);
-    c.Literal(":");
-    const int min = c.Digits(2);
-    c.Literal(":");
-    const int sec = c.Digits(2);
+    ReadTimeOfDay(c, f);
     c.Literal(" ");
-    const int year = c.Digits(4);
-    if (c.done()) return Assemble(year, month, day, hour, min, sec, wd);
+    f.year = c.Digits(4);
+    if (c.done()) return Assemble(f);
   }
   return std::nullopt;
 }
