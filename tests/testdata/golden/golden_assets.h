@@ -11,7 +11,7 @@
 #include "kv_assets/manifest.h"
 
 // The bodies, defined in the matching .cc, with their exact size (plus a NUL).
-extern "C" const char kv_assets_blob_golden_assets[49];
+extern "C" const char kv_assets_blob_golden_assets_7f7deaa3d29d69e1[49];
 
 namespace golden::assets {
 
@@ -36,10 +36,7 @@ inline constexpr std::array<std::uint32_t, 3> kByTagged{{
     0, 1, 2,
 }};
 
-inline constexpr ::kv_assets::Manifest kManifest{"/static/", kAssets, kByTagged, kv_assets_blob_golden_assets};
-
-// Identifies this run, so the bodies' source file can check that it matches.
-inline constexpr std::uint64_t kFingerprint = 0x7f7deaa3d29d69e1u;
+inline constexpr ::kv_assets::Manifest kManifest{"/static/", kAssets, kByTagged, kv_assets_blob_golden_assets_7f7deaa3d29d69e1};
 
 // The URL to link to for `path`, e.g. Tag("css/style.css") ->
 // "/static/css/style.<tag>.css". A path that is not in the manifest does not
