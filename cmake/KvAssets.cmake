@@ -46,10 +46,77 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
 #]=======================================================================]
 include_guard(GLOBAL)
 
-# Functions keep the policies in force where they are defined: CMP0116 makes Ninja and
-# Makefiles read the generator's depfile the same way.
+# Functions keep the policies in force where they are defined (CMP0116: Ninja reads the
+# generator's depfile with paths relative to the current binary folder, as Makefiles do).
 cmake_policy(PUSH)
 cmake_policy(VERSION 3.25)
+
+# A path as the generator writes it in a depfile: "\ " for a space, "\#" for '#', "$$" for '$'.
+function(_kv_assets_depfile_escape out path)
+  string(REPLACE "$" "$$" path "${path}")
+  string(REPLACE " " "\\ " path "${path}")
+  string(REPLACE "#" "\\#" path "${path}")
+  set("${out}" "${path}" PARENT_SCOPE)
+endfunction()
+
+# Makefile generators only: the step after the generator (`cmake -P KvAssets.cmake`; see
+# kv_assets_embed()). It rewrites the generator's depfile for a stamp, the rule's one output:
+#  - The generator writes a file only when its content changed, but Make has no "restat":
+#    after a run that changed nothing (say a dotfile was added, which changes the folder's
+#    mtime) the header would stay older than its inputs and the generator would run on every
+#    build. The stamp is touched on every run.
+#  - When the list of inputs changed, CMake's merged copy of the target's depfiles
+#    (CMakeFiles/<target>.dir/compiler_depend.internal) is removed. CMake 3.25's Makefile
+#    generators add a custom command's new depfile entries to the old ones instead of
+#    replacing them, so a deleted asset would stay a prerequisite forever, and Make runs a
+#    rule with a missing prerequisite on every build. Without that file, CMake reads every
+#    depfile of the target afresh, before anything of the target is compiled. Where the file
+#    does not exist (another CMake), removing it does nothing.
+function(_kv_assets_after_generate)
+  foreach(var IN ITEMS GENERATED_DEPFILE DEPFILE STAMP HEADER SOURCE BLOB MERGED_DEPENDS)
+    if(NOT DEFINED "KV_ASSETS_${var}")
+      message(FATAL_ERROR "KvAssets.cmake: script mode needs -DKV_ASSETS_${var}=...")
+    endif()
+  endforeach()
+
+  file(READ "${KV_ASSETS_GENERATED_DEPFILE}" deps)
+  _kv_assets_depfile_escape(header_target "${KV_ASSETS_HEADER}")
+  string(LENGTH "${header_target}:" target_length)
+  string(SUBSTRING "${deps}" 0 ${target_length} target)
+  if(NOT target STREQUAL "${header_target}:")
+    message(FATAL_ERROR "kv-assets: ${KV_ASSETS_GENERATED_DEPFILE}: expected it to begin with "
+                        "'${header_target}:'")
+  endif()
+  string(SUBSTRING "${deps}" ${target_length} -1 inputs)
+  string(REGEX REPLACE "\n+$" "" inputs "${inputs}")
+  _kv_assets_depfile_escape(stamp "${KV_ASSETS_STAMP}")
+  set(content "${stamp}:${inputs}")
+  # The outputs too: one that was deleted by hand is made again.
+  foreach(output IN ITEMS "${KV_ASSETS_HEADER}" "${KV_ASSETS_SOURCE}" "${KV_ASSETS_BLOB}")
+    if(output)
+      _kv_assets_depfile_escape(output "${output}")
+      string(APPEND content " \\\n  ${output}")
+    endif()
+  endforeach()
+  string(APPEND content "\n")
+
+  set(old "")
+  if(EXISTS "${KV_ASSETS_DEPFILE}")
+    file(READ "${KV_ASSETS_DEPFILE}" old)
+  endif()
+  if(NOT old STREQUAL content)
+    file(WRITE "${KV_ASSETS_DEPFILE}" "${content}")
+    file(REMOVE "${KV_ASSETS_MERGED_DEPENDS}")
+  endif()
+  file(TOUCH "${KV_ASSETS_STAMP}")
+endfunction()
+
+if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets.cmake
+  _kv_assets_after_generate()
+  cmake_policy(POP)
+  return()
+endif()
+set(_KV_ASSETS_MODULE "${CMAKE_CURRENT_LIST_FILE}")
 
 function(kv_assets_embed target folder)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES" "EXCLUDE")
@@ -114,21 +181,49 @@ function(kv_assets_embed target folder)
     list(APPEND excludes "--exclude=${pattern}")
   endforeach()
 
-  add_custom_command(
-    OUTPUT "${header}" "${source}"
-    BYPRODUCTS "${blob}"
-    COMMAND KvAssets::kv-assets generate "${abs_folder}"
-            "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
-            "--prefix=${prefix}" "--bodies=${bodies}" "--depfile=${depfile}"
-            ${excludes}
-    DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>"
-    DEPFILE "${depfile}"
-    COMMENT "Embedding ${folder} into ${target}"
-    VERBATIM)
-
+  set(generate
+    KvAssets::kv-assets generate "${abs_folder}"
+    "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
+    "--prefix=${prefix}" "--bodies=${bodies}" ${excludes})
   if(bodies STREQUAL "incbin")
     # The compiler's own dependency scan does not see .incbin.
     set_source_files_properties("${source}" PROPERTIES OBJECT_DEPENDS "${blob}")
+  else()
+    set(blob "")
+  endif()
+
+  if(CMAKE_GENERATOR MATCHES "Makefiles|WMake")
+    # Make has no restat and CMake 3.25 keeps stale depfile entries: see
+    # _kv_assets_after_generate(). The rule's output is a stamp touched on every run; the
+    # files Make compiles are byproducts, compared by their own mtimes.
+    set(stamp "${out_dir}/${name}.stamp")
+    get_target_property(target_binary_dir "${target}" BINARY_DIR)
+    add_custom_command(
+      OUTPUT "${stamp}"
+      BYPRODUCTS "${header}" "${source}" ${blob}
+      COMMAND ${generate} "--depfile=${out_dir}/${name}.generated.d"
+      COMMAND "${CMAKE_COMMAND}"
+              "-DKV_ASSETS_GENERATED_DEPFILE=${out_dir}/${name}.generated.d"
+              "-DKV_ASSETS_DEPFILE=${depfile}" "-DKV_ASSETS_STAMP=${stamp}"
+              "-DKV_ASSETS_HEADER=${header}" "-DKV_ASSETS_SOURCE=${source}"
+              "-DKV_ASSETS_BLOB=${blob}"
+              "-DKV_ASSETS_MERGED_DEPENDS=${target_binary_dir}/CMakeFiles/${target}.dir/compiler_depend.internal"
+              -P "${_KV_ASSETS_MODULE}"
+      DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>" "${_KV_ASSETS_MODULE}"
+      DEPFILE "${depfile}"
+      COMMENT "Embedding ${folder} into ${target}"
+      VERBATIM)
+    target_sources("${target}" PRIVATE "${stamp}")
+  else()
+    # Ninja restats the outputs, so one the generator left alone does not cause recompiles.
+    add_custom_command(
+      OUTPUT "${header}" "${source}"
+      BYPRODUCTS ${blob}
+      COMMAND ${generate} "--depfile=${depfile}"
+      DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>"
+      DEPFILE "${depfile}"
+      COMMENT "Embedding ${folder} into ${target}"
+      VERBATIM)
   endif()
   target_sources("${target}" PRIVATE "${header}" "${source}")
   target_include_directories("${target}" PRIVATE "${out_dir}")

@@ -276,9 +276,15 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
   if (!options.depfile.empty()) {
     out.depfile = DepfileEscape(absl::StrCat(options.out_dir, "/", options.name, ".h")) + ":";
     for (const HashedFile& f : files) {
+      // CMake's depfile reader turns '\\' into '/' and splits names at '"', so such a name
+      // would never match and the build would regenerate every time. Its folder is listed
+      // (every walked folder is), so adding, removing or renaming it is still seen; editing
+      // it in place is not (README, "Incremental builds").
+      if (f.source.abs_path.find_first_of("\"\\") != std::string::npos) continue;
       absl::StrAppend(&out.depfile, " \\\n  ", DepfileEscape(f.source.abs_path));
     }
     for (const std::string& w : watched) {
+      if (w.find_first_of("\"\\") != std::string::npos) continue;
       absl::StrAppend(&out.depfile, " \\\n  ", DepfileEscape(w));
     }
     out.depfile += "\n";

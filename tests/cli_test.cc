@@ -78,6 +78,24 @@ TEST(Cli, DepfileEscapesSpaces) {
   EXPECT_NE(ReadAll(out + "/a.d").find("my\\ site/a\\ b.css"), std::string::npos);
 }
 
+TEST(Cli, DepfileListsNamesCMakeCannotReadOnlyThroughTheirFolder) {
+  TempDir t;
+  t.Write("site/q/q\"uote.css", "a");
+  t.Write("site/q/back\\slash.css", "b");
+  t.Write("site/q/plain.css", "c");
+  const std::string out = t.Mkdir("out");
+  ASSERT_EQ(
+      Generate({t.path() + "/site", "--out-dir=" + out, "--name=a", "--depfile=" + out + "/a.d"})
+          .exit_code,
+      0);
+  const std::string depfile = ReadAll(out + "/a.d");
+  EXPECT_EQ(depfile.find("uote.css"), std::string::npos) << depfile;
+  EXPECT_EQ(depfile.find("slash.css"), std::string::npos) << depfile;
+  EXPECT_NE(depfile.find(t.path() + "/site/q/plain.css"), std::string::npos) << depfile;
+  EXPECT_NE(depfile.find(t.path() + "/site/q\n"), std::string::npos) << depfile;
+  EXPECT_NE(ReadAll(out + "/a.h").find("q/q\\\"uote.css"), std::string::npos);
+}
+
 TEST(Cli, SourceDateEpochSetsLastModified) {
   TempDir t;
   t.Write("site/a.css", "a");
