@@ -22,6 +22,11 @@ CommandResult Generate(const std::vector<std::string>& args,
   return RunCommand(argv, env);
 }
 
+// `generate <t>/site --out-dir=<out> --name=a --depfile=<out>/a.d`.
+std::vector<std::string> ArgsFor(const TempDir& t, const std::string& out) {
+  return {t.path() + "/site", "--out-dir=" + out, "--name=a", "--depfile=" + out + "/a.d"};
+}
+
 struct Outputs {
   std::string header, source, blob, depfile;
   std::int64_t header_mtime_ns;
@@ -59,8 +64,7 @@ TEST(Cli, SecondRunWithSameInputRewritesNothing) {
   TempDir t;
   t.Write("site/a.css", "a");
   const std::string out = t.Mkdir("out");
-  const std::vector<std::string> args = {t.path() + "/site", "--out-dir=" + out, "--name=a",
-                                         "--depfile=" + out + "/a.d"};
+  const std::vector<std::string> args = ArgsFor(t, out);
   ASSERT_EQ(Generate(args).exit_code, 0);
   const Outputs before = Snapshot(out);
   ASSERT_EQ(Generate(args).exit_code, 0);
@@ -175,8 +179,7 @@ TEST(Cli, FailedRunLeavesPreviousOutputsIntact) {
   TempDir t;
   t.Write("site/a.css", "a");
   const std::string out = t.Mkdir("out");
-  const std::vector<std::string> args = {t.path() + "/site", "--out-dir=" + out, "--name=a",
-                                         "--depfile=" + out + "/a.d"};
+  const std::vector<std::string> args = ArgsFor(t, out);
   ASSERT_EQ(Generate(args).exit_code, 0);
   const Outputs good = Snapshot(out);
   // Now make the folder bad in several ways; each run must fail and change nothing.
