@@ -28,7 +28,6 @@
 #ifndef KV_ASSETS_SERVER_H_
 #define KV_ASSETS_SERVER_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -72,7 +71,7 @@ struct Response {
   // The asset that was answered for (200/304), or nullptr.
   const Asset* asset = nullptr;
 
-  std::span<const HeaderField> headers() const { return {fields_.data(), field_count_}; }
+  std::span<const HeaderField> headers() const { return {storage_.fields, field_count_}; }
   // The value of the first field named `name` (exact case as the server writes it), or "".
   std::string_view header(std::string_view name) const;
 
@@ -80,7 +79,12 @@ struct Response {
   void AddHeader(std::string_view name, std::string_view value);
 
  private:
-  std::array<HeaderField, kMaxHeaders> fields_{};
+  // Left uninitialized beyond `field_count_`: zeroing 12 fields was a tenth of a request's
+  // time. HeaderField is trivially copyable, so copying a Response stays a plain copy.
+  union Storage {
+    Storage() {}
+    HeaderField fields[kMaxHeaders];
+  } storage_;
   std::size_t field_count_ = 0;
 };
 

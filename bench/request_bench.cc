@@ -1,0 +1,69 @@
+// The request core alone: kv_assets::Server::Handle() for the answers a browser gets most,
+// with the target and validators a browser sends. Heap allocations are counted (operator new
+// is replaced in this binary) and reported per request next to the time.
+//
+//   build/bench/bench/kv_assets_request_bench   (after -DKV_ASSETS_BUILD_BENCHMARKS=ON)
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "bench_assets.h"
+#include "kv_assets/http_date.h"
+#include "kv_assets/server.h"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+const kv_assets::Server kServer(bench_assets::kManifest);
+const kv_assets::Asset& kCss = *bench_assets::kManifest.Find("css/site.css");
+
+void Run(benchmark::State& state, const kv_assets::Request& request, int expected_status) {
+  if (kServer.Handle(request).status != expected_status) {
+    state.SkipWithError("unexpected status");
+    return;
+  }
+  const long before = g_allocations.load();
+  for (auto _ : state) {
+    kv_assets::Response response = kServer.Handle(request);
+    benchmark::DoNotOptimize(response);
+  }
+  state.counters["allocs/req"] = benchmark::Counter(
+      static_cast<double>(g_allocations.load() - before), benchmark::Counter::kAvgIterations);
+}
+
+void BM_Untagged200(benchmark::State& state) {
+  Run(state, {"GET", "/static/css/site.css?v=3", "", ""}, 200);
+}
+void BM_Tagged200(benchmark::State& state) { Run(state, {"GET", kCss.url(), "", ""}, 200); }
+void BM_NotModified304(benchmark::State& state) {
+  // What Chrome sends on revalidation: both validators.
+  static const std::string etag(kCss.etag());
+  static const std::string since(kCss.last_modified());
+  Run(state, {"GET", "/static/css/site.css", etag, since}, 304);
+}
+void BM_StaleTag404(benchmark::State& state) {
+  Run(state, {"GET", "/static/css/site.AAAAAAAAAA.css", "", ""}, 404);
+}
+
+BENCHMARK(BM_Untagged200);
+BENCHMARK(BM_Tagged200);
+BENCHMARK(BM_NotModified304);
+BENCHMARK(BM_StaleTag404);
+
+}  // namespace
+
+BENCHMARK_MAIN();
