@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "generator/content_type.h"
 #include "generator/file_util.h"
 #include "generator/status_macros.h"
@@ -24,6 +22,11 @@ constexpr std::size_t kLiteralPiece = 16000;  // MSVC's limit is 16380 bytes a l
 std::string BlobSymbol(const EmitOptions& options, std::uint64_t fingerprint) {
   return absl::StrCat("kv_assets_blob_", options.name, "_",
                       absl::Hex(fingerprint, absl::kZeroPad16));
+}
+
+// Whether every build tool reads `path` back from a depfile as written.
+bool DepfileCanName(std::string_view path) {
+  return path.find_first_of("\"\\$#") == std::string_view::npos;
 }
 
 // Make/Ninja depfile escaping: both read "\ " as a space in a name and "$$" as "$".
@@ -152,7 +155,7 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
   std::vector<Row> rows;
   rows.reserve(files.size());
   for (const HashedFile& f : files) {
-    const std::int64_t mtime = options.source_date_epoch.value_or(f.source.mtime);
+    const std::int64_t mtime = LastModified(f, options);
     rows.push_back(Row{table.Add(f.source.path),
                        table.Add(absl::StrCat(options.prefix, f.tagged_path)), table.Add(f.etag),
                        table.Add(ContentTypeFor(f.source.path)), table.Add(FormatHttpDate(mtime))});
@@ -171,9 +174,8 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
     const Row& r = rows[i];
     absl::StrAppend(&out, "    // ", CppStringLiteral(f.source.path), "\n    {kStrings, ",
                     ref(r.path), ", ", ref(r.url), ", ", ref(r.etag), ", ", ref(r.type), ", ",
-                    ref(r.date), ", ", options.prefix.size(), ", ",
-                    options.source_date_epoch.value_or(f.source.mtime), ", ", offsets[i], ", ",
-                    f.content.size(), "},\n");
+                    ref(r.date), ", ", options.prefix.size(), ", ", LastModified(f, options), ", ",
+                    offsets[i], ", ", f.content.size(), "},\n");
   }
   absl::StrAppend(&out, "}};\n\n", "inline constexpr std::array<std::uint32_t, ", by_tagged.size(),
                   "> kByTagged{{");
@@ -229,6 +231,11 @@ std::string Source(std::string_view blob, std::uint64_t fingerprint, const EmitO
 
 }  // namespace
 
+std::int64_t LastModified(const HashedFile& file, const EmitOptions& options) {
+  return std::min(options.source_date_epoch.value_or(file.source.mtime),
+                  options.latest_last_modified);
+}
+
 std::string CppStringLiteral(std::string_view bytes) {
   std::string out = "\"";
   AppendEscaped(out, bytes);
@@ -276,15 +283,16 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
   if (!options.depfile.empty()) {
     out.depfile = DepfileEscape(absl::StrCat(options.out_dir, "/", options.name, ".h")) + ":";
     for (const HashedFile& f : files) {
-      // CMake's depfile reader turns '\\' into '/' and splits names at '"', so such a name
-      // would never match and the build would regenerate every time. Its folder is listed
+      // CMake's depfile handling turns '\\' into '/', splits names at '"', and (rewriting it
+      // for Ninja) drops the escapes of '$' and '#', so such a name would never match and
+      // the build would regenerate every time. Its folder is listed
       // (every walked folder is), so adding, removing or renaming it is still seen; editing
       // it in place is not (README, "Incremental builds").
-      if (f.source.abs_path.find_first_of("\"\\") != std::string::npos) continue;
+      if (!DepfileCanName(f.source.abs_path)) continue;
       absl::StrAppend(&out.depfile, " \\\n  ", DepfileEscape(f.source.abs_path));
     }
     for (const std::string& w : watched) {
-      if (w.find_first_of("\"\\") != std::string::npos) continue;
+      if (!DepfileCanName(w)) continue;
       absl::StrAppend(&out.depfile, " \\\n  ", DepfileEscape(w));
     }
     out.depfile += "\n";

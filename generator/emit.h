@@ -13,6 +13,7 @@
 #define KV_ASSETS_GENERATOR_EMIT_H_
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct EmitOptions {
   std::string depfile;  // "" for none
   // When set, every Last-Modified is this instead of the file's mtime (SOURCE_DATE_EPOCH).
   std::optional<std::int64_t> source_date_epoch;
+  // No Last-Modified is later than this (the generator's clock): RFC 9110 §8.8.2.1 forbids a
+  // Last-Modified later than the response's Date, and a file can carry a future mtime.
+  std::int64_t latest_last_modified = std::numeric_limits<std::int64_t>::max();
 };
 
 struct GeneratedFiles {
@@ -51,6 +55,9 @@ struct GeneratedFiles {
 absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
                                     const std::vector<std::string>& watched,
                                     const EmitOptions& options);
+
+// The Last-Modified time `file` is served with under `options`.
+std::int64_t LastModified(const HashedFile& file, const EmitOptions& options);
 
 absl::Status WriteOutputs(const GeneratedFiles& files, const EmitOptions& options);
 

@@ -156,7 +156,9 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
     std::string workdir = w != nullptr ? w : git_repository_workdir(repo);
     ::free(w);
     while (workdir.size() > 1 && workdir.back() == '/') workdir.pop_back();
-    const std::string gitdir = git_repository_path(repo);
+    // The common folder, not git_repository_path(): in a linked worktree that is
+    // .git/worktrees/<name>/, while git reads info/exclude from the main .git.
+    const std::string gitdir = git_repository_commondir(repo);
     git_config* config = nullptr;
     if (git_repository_config_snapshot(&config, repo) == 0) {
       git_buf excludes_file = GIT_BUF_INIT;

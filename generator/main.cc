@@ -5,6 +5,7 @@
 //       [--prefix=/] [--bodies=incbin|literal] [--depfile=FILE] [--exclude=PATTERN]...
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -108,7 +109,11 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
   emit.out_dir = std::filesystem::absolute(emit.out_dir).lexically_normal().string();
   while (emit.out_dir.size() > 1 && emit.out_dir.back() == '/') emit.out_dir.pop_back();
   if (!emit.depfile.empty()) emit.depfile = std::filesystem::absolute(emit.depfile).string();
-  if (scan.scratch_dir.empty()) scan.scratch_dir = emit.out_dir + "/ignore-scratch.git";
+  // One per manifest: several embeds into one target share the output folder and run in
+  // parallel, and libgit2 locks a repository's config while it initialises it.
+  if (scan.scratch_dir.empty()) {
+    scan.scratch_dir = emit.out_dir + "/" + emit.name + ".ignore-scratch.git";
+  }
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
     std::int64_t value;
     if (!absl::SimpleAtoi(epoch, &value)) {
@@ -117,6 +122,8 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
     }
     emit.source_date_epoch = value;
   }
+
+  emit.latest_last_modified = static_cast<std::int64_t>(std::time(nullptr));
 
   KV_ASSETS_ASSIGN_OR_RETURN(ScanResult scanned, Scan(folder, scan));
   KV_ASSETS_ASSIGN_OR_RETURN(std::vector<HashedFile> hashed, HashFiles(std::move(scanned.files)));

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 
 #include "tests/test_util.h"
@@ -100,6 +102,23 @@ TEST(Cli, DepfileListsNamesCMakeCannotReadOnlyThroughTheirFolder) {
   EXPECT_NE(ReadAll(out + "/a.h").find("q/q\\\"uote.css"), std::string::npos);
 }
 
+TEST(Cli, LastModifiedIsNeverInTheFuture) {
+  TempDir t;
+  const std::string file = t.Write("site/a.css", "a");
+  const std::filesystem::file_time_type future =
+      std::filesystem::file_time_type::clock::now() + std::chrono::hours(24 * 365);
+  std::filesystem::last_write_time(file, future);
+  const std::string out = t.Mkdir("out");
+  const std::int64_t before = std::time(nullptr);
+  ASSERT_EQ(Generate({t.path() + "/site", "--out-dir=" + out, "--name=a"}).exit_code, 0);
+  const std::string header = ReadAll(out + "/a.h");
+  const std::size_t end = header.find(", 0, 1},");
+  ASSERT_NE(end, std::string::npos) << header;
+  const std::int64_t served = std::stoll(header.substr(header.rfind(", ", end - 1) + 2));
+  EXPECT_GE(served, before);
+  EXPECT_LE(served, std::time(nullptr));
+}
+
 TEST(Cli, SourceDateEpochSetsLastModified) {
   TempDir t;
   t.Write("site/a.css", "a");
@@ -151,7 +170,8 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
     std::vector<std::string> args;
     for (std::string a : c.args) {
       for (const auto& [key, value] : {std::pair{"{site}", site}, std::pair{"{out}", out}}) {
-        for (std::size_t p; (p = a.find(key)) != std::string::npos;) a.replace(p, 6, value);
+        const std::string_view k = key;
+        for (std::size_t p; (p = a.find(k)) != std::string::npos;) a.replace(p, k.size(), value);
       }
       args.push_back(a);
     }
