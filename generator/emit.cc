@@ -150,19 +150,20 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
   // content types) are stored once, and a tagged path is the tail of its URL.
   StringTable table;
   struct Row {
-    StringTable::Ref path, url, etag, type, date;
+    StringTable::Ref path, tagged_path, url, etag, type, date;
   };
   std::vector<Row> rows;
   rows.reserve(files.size());
   for (const HashedFile& f : files) {
     const std::int64_t mtime = LastModified(f, options);
-    rows.push_back(Row{table.Add(f.source.path),
-                       table.Add(absl::StrCat(options.prefix, f.tagged_path)), table.Add(f.etag),
-                       table.Add(ContentTypeFor(f.source.path)), table.Add(FormatHttpDate(mtime))});
+    rows.push_back(Row{table.Add(f.source.path), table.Add(f.tagged_path),
+                       table.Add(UrlEncodePath(absl::StrCat(options.prefix, f.tagged_path))),
+                       table.Add(f.etag), table.Add(ContentTypeFor(f.source.path)),
+                       table.Add(FormatHttpDate(mtime))});
   }
   absl::StrAppend(&out, "inline constexpr char kStrings[", table.size() + 1, "] =", table.Literal(),
                   ";\n\n",
-                  "// Fields: strings, path, url, etag, content_type, last_modified, prefix size,\n"
+                  "// Fields: strings, path, tagged_path, url, etag, content_type, last_modified,\n"
                   "//         last_modified_unix, offset, size.\n"
                   "inline constexpr std::array<::kv_assets::Asset, ",
                   files.size(), "> kAssets{{\n");
@@ -173,8 +174,8 @@ std::string Header(const std::vector<HashedFile>& files, const std::vector<std::
     const HashedFile& f = files[i];
     const Row& r = rows[i];
     absl::StrAppend(&out, "    // ", CppStringLiteral(f.source.path), "\n    {kStrings, ",
-                    ref(r.path), ", ", ref(r.url), ", ", ref(r.etag), ", ", ref(r.type), ", ",
-                    ref(r.date), ", ", options.prefix.size(), ", ", LastModified(f, options), ", ",
+                    ref(r.path), ", ", ref(r.tagged_path), ", ", ref(r.url), ", ", ref(r.etag),
+                    ", ", ref(r.type), ", ", ref(r.date), ", ", LastModified(f, options), ", ",
                     offsets[i], ", ", f.content.size(), "},\n");
   }
   absl::StrAppend(&out, "}};\n\n", "inline constexpr std::array<std::uint32_t, ", by_tagged.size(),
@@ -230,6 +231,24 @@ std::string Source(std::string_view blob, std::uint64_t fingerprint, const EmitO
 }
 
 }  // namespace
+
+std::string UrlEncodePath(std::string_view path) {
+  // RFC 3986 pchar and '/', less what would end an HTML attribute or start an entity
+  // ('\'', '&'), so the result can go into a page as is.
+  static constexpr std::string_view kSafe =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/!$()*+,;=:@";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : path) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (kSafe.find(ch) != std::string_view::npos) {
+      out.push_back(ch);
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
 
 std::int64_t LastModified(const HashedFile& file, const EmitOptions& options) {
   return std::min(options.source_date_epoch.value_or(file.source.mtime),

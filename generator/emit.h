@@ -56,6 +56,10 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
                                     const std::vector<std::string>& watched,
                                     const EmitOptions& options);
 
+// `path` percent-encoded for a URL that is also safe inside an HTML attribute:
+// "a b/ü.css" -> "a%20b/%C3%BC.css". '/' stays.
+std::string UrlEncodePath(std::string_view path);
+
 // The Last-Modified time `file` is served with under `options`.
 std::int64_t LastModified(const HashedFile& file, const EmitOptions& options);
 

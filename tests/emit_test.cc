@@ -177,7 +177,7 @@ TEST_P(EmitCompiles, ForAwkwardNamesAndContents) {
         return 4;
       if (!m.Body(*m.Find("empty")).empty()) return 5;
       if (m.Body(*m.Find("big.js")) != std::string_view(std::string(70000, 'j'))) return 6;
-      if (!kUrl.starts_with("/static/q\"uote\\back'slash.")) return 7;
+      if (!kUrl.starts_with("/static/q%22uote%5Cback%27slash.")) return 7;
       return 0;
     }
   )cc");

@@ -34,6 +34,7 @@ TEST(Manifest, HoldsEveryServedFileSortedAndSkipsDotfiles) {
   for (const kv_assets::Asset& a : site_assets::kManifest.assets) paths.emplace_back(a.path());
   const std::vector<std::string> expected = {
       ".well-known/security.txt",
+      "100%.txt",
       "LICENSE",
       "app.properties",
       "config.production.js",
@@ -43,8 +44,11 @@ TEST(Manifest, HoldsEveryServedFileSortedAndSkipsDotfiles) {
       "img/noise.bin",
       "index.html",
       "js/app.min.js",
+      "sub/a#b.css",
+      "sub/a?b.txt",
       "sub/dup1.txt",
       "sub/dup2.txt",
+      "sub/it's & more.txt",
       "sub/q\"uote\\back.txt",
       "with space.txt",
       "\xE6\x97\xA5\xE6\x9C\xAC.txt",
@@ -65,7 +69,20 @@ TEST(Manifest, TaggedNamesAndEtagsHaveTheDocumentedShape) {
     EXPECT_TRUE(std::regex_match(std::string(a.etag()), etag)) << a.etag();
     const std::string tag(a.etag().substr(1, 10));
     EXPECT_NE(a.tagged_path().find("." + tag), std::string_view::npos) << a.tagged_path();
-    EXPECT_EQ(a.url(), std::string("/static/") + std::string(a.tagged_path()));
+    // The URL is the tagged path, percent-encoded where a URL or an HTML attribute needs it.
+    std::string decoded;
+    for (std::size_t i = 0; i < a.url().size(); ++i) {
+      if (a.url()[i] == '%') {
+        decoded.push_back(
+            static_cast<char>(std::stoi(std::string(a.url().substr(i + 1, 2)), nullptr, 16)));
+        i += 2;
+      } else {
+        decoded.push_back(a.url()[i]);
+      }
+    }
+    EXPECT_EQ(decoded, std::string("/static/") + std::string(a.tagged_path()));
+    EXPECT_EQ(a.url().find_first_of(" \"'<>&?#\\"), std::string_view::npos) << a.url();
+    for (const char c : a.url()) EXPECT_LT(static_cast<unsigned char>(c), 0x80) << a.url();
   }
   EXPECT_EQ(site_assets::kManifest.Find("js/app.min.js")->tagged_path(),
             "js/app." +
@@ -73,6 +90,18 @@ TEST(Manifest, TaggedNamesAndEtagsHaveTheDocumentedShape) {
                 ".min.js");
   const kv_assets::Asset* license = site_assets::kManifest.Find("LICENSE");
   EXPECT_EQ(license->tagged_path(), "LICENSE." + std::string(license->etag().substr(1, 10)));
+}
+
+TEST(Manifest, UrlsAreEncodedOnlyWhereNeeded) {
+  EXPECT_TRUE(site_assets::Tag("100%.txt").starts_with("/static/100%25."));
+  EXPECT_TRUE(site_assets::Tag("sub/a?b.txt").starts_with("/static/sub/a%3Fb."));
+  EXPECT_TRUE(site_assets::Tag("sub/a#b.css").starts_with("/static/sub/a%23b."));
+  EXPECT_TRUE(
+      site_assets::Tag("sub/it's & more.txt").starts_with("/static/sub/it%27s%20%26%20more."));
+  EXPECT_TRUE(site_assets::Tag("with space.txt").starts_with("/static/with%20space."));
+  EXPECT_TRUE(
+      site_assets::Tag("\xE6\x97\xA5\xE6\x9C\xAC.txt").starts_with("/static/%E6%97%A5%E6%9C%AC."));
+  EXPECT_TRUE(site_assets::Tag("css/a.css").starts_with("/static/css/a."));
 }
 
 TEST(Manifest, IdenticalContentIsStoredOnce) {

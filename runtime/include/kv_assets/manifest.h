@@ -48,8 +48,10 @@ struct Asset {
   constexpr std::string_view path() const { return Str(path_ref); }
   // The path with the content tag before the first dot of the file name:
   // "css/style.EI7Zfw9kFp.css"; a name without a dot gets ".<tag>" appended.
-  constexpr std::string_view tagged_path() const { return url().substr(prefix_size); }
-  // What pages link to: the manifest's prefix followed by `tagged_path()`.
+  constexpr std::string_view tagged_path() const { return Str(tagged_path_ref); }
+  // What pages link to: the manifest's prefix followed by `tagged_path()`, percent-encoded
+  // (RFC 3986) wherever a byte is not safe as is in a URL path or an HTML attribute:
+  // "img/my logo.png" -> "/static/img/my%20logo.EI7Zfw9kFp.png".
   constexpr std::string_view url() const { return Str(url_ref); }
   // Strong entity tag of the exact bytes, quotes included: "\"jZ3...\"".
   constexpr std::string_view etag() const { return Str(etag_ref); }
@@ -60,8 +62,8 @@ struct Asset {
 
   // Generated fields.
   const char* strings = nullptr;  // the manifest's string table
-  internal::StringRef path_ref{}, url_ref{}, etag_ref{}, content_type_ref{}, last_modified_ref{};
-  std::uint32_t prefix_size = 0;        // url() = prefix + tagged_path()
+  internal::StringRef path_ref{}, tagged_path_ref{}, url_ref{}, etag_ref{}, content_type_ref{},
+      last_modified_ref{};
   std::int64_t last_modified_unix = 0;  // last_modified() in Unix seconds
   std::uint64_t offset = 0;             // where the body lies in the manifest's blob
   std::uint64_t size = 0;               // body length in bytes

@@ -15,21 +15,22 @@ extern "C" const char kv_assets_blob_golden_assets_7f7deaa3d29d69e1[49];
 
 namespace golden::assets {
 
-inline constexpr char kStrings[296] =
-    "LICENSE/static/LICENSE.AgAqgKEUbD\"AgAqgKEUbDbzTgz9Ul-B8A\"application/octet-stream"
-    "Tue, 14 Nov 2023 22:13:20 GMTapp.min.js/static/app.XRtHUPjDSf.min.js"
-    "\"XRtHUPjDSf4MdqJILYTB8g\"text/javascript; charset=utf-8css/style.css"
-    "/static/css/style.uP4wx41ZRk.css\"uP4wx41ZRkYg7Bo7s0CJcQ\"text/css; charset=utf-8";
+inline constexpr char kStrings[359] =
+    "LICENSELICENSE.AgAqgKEUbD/static/LICENSE.AgAqgKEUbD\"AgAqgKEUbDbzTgz9Ul-B8A\""
+    "application/octet-streamTue, 14 Nov 2023 22:13:20 GMTapp.min.jsapp.XRtHUPjDSf.min.js"
+    "/static/app.XRtHUPjDSf.min.js\"XRtHUPjDSf4MdqJILYTB8g\"text/javascript; charset=utf-8"
+    "css/style.csscss/style.uP4wx41ZRk.css/static/css/style.uP4wx41ZRk.css"
+    "\"uP4wx41ZRkYg7Bo7s0CJcQ\"text/css; charset=utf-8";
 
-// Fields: strings, path, url, etag, content_type, last_modified, prefix size,
+// Fields: strings, path, tagged_path, url, etag, content_type, last_modified,
 //         last_modified_unix, offset, size.
 inline constexpr std::array<::kv_assets::Asset, 3> kAssets{{
     // "LICENSE"
-    {kStrings, {0, 7}, {7, 26}, {33, 24}, {57, 24}, {81, 29}, 8, 1700000000, 0, 13},
+    {kStrings, {0, 7}, {7, 18}, {25, 26}, {51, 24}, {75, 24}, {99, 29}, 1700000000, 0, 13},
     // "app.min.js"
-    {kStrings, {110, 10}, {120, 29}, {149, 24}, {173, 30}, {81, 29}, 8, 1700000000, 13, 20},
+    {kStrings, {128, 10}, {138, 21}, {159, 29}, {188, 24}, {212, 30}, {99, 29}, 1700000000, 13, 20},
     // "css/style.css"
-    {kStrings, {203, 13}, {216, 32}, {248, 24}, {272, 23}, {81, 29}, 8, 1700000000, 33, 15},
+    {kStrings, {242, 13}, {255, 24}, {279, 32}, {311, 24}, {335, 23}, {99, 29}, 1700000000, 33, 15},
 }};
 
 inline constexpr std::array<std::uint32_t, 3> kByTagged{{
