@@ -116,7 +116,6 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets
   cmake_policy(POP)
   return()
 endif()
-set(_KV_ASSETS_MODULE "${CMAKE_CURRENT_LIST_FILE}")
 
 function(kv_assets_embed target folder)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES" "EXCLUDE")
@@ -208,8 +207,8 @@ function(kv_assets_embed target folder)
               "-DKV_ASSETS_HEADER=${header}" "-DKV_ASSETS_SOURCE=${source}"
               "-DKV_ASSETS_BLOB=${blob}"
               "-DKV_ASSETS_MERGED_DEPENDS=${target_binary_dir}/CMakeFiles/${target}.dir/compiler_depend.internal"
-              -P "${_KV_ASSETS_MODULE}"
-      DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>" "${_KV_ASSETS_MODULE}"
+              -P "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
+      DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>" "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
       DEPFILE "${depfile}"
       COMMENT "Embedding ${folder} into ${target}"
       VERBATIM)

@@ -35,5 +35,13 @@ endif()
 if(MODE STREQUAL "subdirectory" AND NOT EXISTS "${BUILD_DIR}/kv_assets/generator/kv-assets")
   message(FATAL_ERROR "add_subdirectory(): the generator was not built in the consumer's tree")
 endif()
+# A second build does nothing: in particular the generator does not run again (with
+# add_subdirectory() and Makefiles, the step after the generator once lost the path of the
+# script it runs, and every build regenerated).
+kv_test_build("${BUILD_DIR}" again)
+kv_test_count(runs "${again}" "Embedding public into consumer")
+if(NOT runs EQUAL 0)
+  message(FATAL_ERROR "a build with nothing changed ran the generator again:\n${again}")
+endif()
 kv_test_check_consumer("${BUILD_DIR}" ${KV_TEST_CONSUMER_ASSETS})
 message(STATUS "ok: ${KV_TEST_LIST}")
