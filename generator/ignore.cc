@@ -131,6 +131,7 @@ absl::StatusOr<git_repository*> OpenScratch(const std::string& scratch) {
 struct RuleFile {
   std::string path;
   std::string dir_in_worktree;
+  bool watch_folder = true;
 };
 
 }  // namespace
@@ -163,13 +164,13 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
     if (git_repository_config_snapshot(&config, repo) == 0) {
       git_buf excludes_file = GIT_BUF_INIT;
       if (git_config_get_path(&excludes_file, config, "core.excludesfile") == 0) {
-        above.push_back({excludes_file.ptr, ""});
+        above.push_back({excludes_file.ptr, "", /*watch_folder=*/false});
         git_buf_dispose(&excludes_file);
       }
       git_config_free(config);
     }
     git_repository_free(repo);
-    above.push_back({gitdir + "info/exclude", ""});
+    above.push_back({gitdir + "info/exclude", "", /*watch_folder=*/false});
     if (rules->root_ != workdir) {
       if (!rules->root_.starts_with(workdir == "/" ? workdir : workdir + "/")) {
         return absl::InternalError(absl::StrCat(rules->root_, ": not inside work tree ", workdir));
@@ -214,6 +215,12 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
     }
   }
   for (const RuleFile& file : above) {
+    // The folder too, where one is a source folder: creating a rule file there must re-run
+    // the scan. (core.excludesFile may live anywhere, and info/exclude in .git: those are
+    // watched once they exist.)
+    if (file.watch_folder) {
+      rules->rule_files_.push_back(std::filesystem::path(file.path).parent_path().string());
+    }
     if (!IsFile(file.path)) continue;
     KV_ASSETS_ASSIGN_OR_RETURN(const std::string content, ReadFile(file.path));
     rules->rule_files_.push_back(file.path);

@@ -67,8 +67,8 @@ class IgnoreRules {
   // nothing below an excluded folder can be re-included.
   absl::StatusOr<bool> IsIgnored(std::string_view path, bool is_dir) const;
 
-  // The rule files that exist and decide the outcome, absolute: a build must re-run the
-  // scan when one of them changes.
+  // The rule files that exist and decide the outcome, and the source folders above the asset
+  // folder where one could appear, absolute: a build must re-run the scan when one changes.
   const std::vector<std::string>& rule_files() const { return rule_files_; }
 
  private:

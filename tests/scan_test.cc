@@ -36,8 +36,10 @@ TEST(Scan, FindsFilesSortedWithMetadata) {
   EXPECT_EQ(scan->files[2].size, 2u);
   EXPECT_EQ(scan->files[2].abs_path, t.path() + "/site/b.txt");
   EXPECT_GT(scan->files[2].mtime, 1600000000);
-  // Folders are watched so that adding or removing a file re-runs the build.
-  EXPECT_EQ(scan->watched, (std::vector<std::string>{t.path() + "/site", t.path() + "/site/a"}));
+  // Folders are watched so that adding or removing a file re-runs the build; the parent too,
+  // where a new .gitignore or .ignore would change what is served.
+  EXPECT_EQ(scan->watched, (std::vector<std::string>{t.path(), t.path() + "/site",
+                                                     t.path() + "/site/a"}));
 }
 
 TEST(Scan, MissingFolder) {
@@ -150,7 +152,7 @@ TEST(Scan, TenThousandFiles) {
   absl::StatusOr<ScanResult> scan = Scan(t.path() + "/site", {});
   ASSERT_TRUE(scan.ok()) << scan.status();
   EXPECT_EQ(scan->files.size(), 10000u);
-  EXPECT_EQ(scan->watched.size(), 51u);
+  EXPECT_EQ(scan->watched.size(), 52u);  // 50 folders, the folder itself and its parent
   absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
   ASSERT_TRUE(hashed.ok());
   EXPECT_EQ((*hashed)[0].content, "0");
