@@ -11,6 +11,7 @@
 #include "generator/status_macros.h"
 #include "generator/strings.h"
 #include "kv_assets/http_date.h"
+#include "kv_assets/manifest.h"
 
 namespace kv_assets::gen {
 namespace {
@@ -265,6 +266,14 @@ std::string CppStringLiteral(std::string_view bytes) {
 absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
                                     const std::vector<std::string>& watched,
                                     const EmitOptions& options) {
+  for (const HashedFile& f : files) {
+    if (options.prefix.size() + f.tagged_path.size() > kv_assets::kMaxUrlPath) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f.source.abs_path, ": with the prefix and the tag its URL path is ",
+                       options.prefix.size() + f.tagged_path.size(), " bytes, more than the ",
+                       kv_assets::kMaxUrlPath, " the server accepts; cannot be served"));
+    }
+  }
   // Every name a request can use must mean one file.
   std::map<std::string_view, std::string_view> names;  // requested name -> file path
   for (const HashedFile& f : files) names.emplace(f.source.path, f.source.path);

@@ -97,6 +97,21 @@ TEST(Emit, TaggedNameCollidingWithAnotherFileIsAnError) {
                                         ".js; rename one of them");
 }
 
+TEST(Emit, UrlPathsLongerThanTheServerAcceptsAreAnError) {
+  TempDir t;
+  const std::string file = t.Write("site/css/a.css", "a");
+  EmitOptions o = GoldenOptions();
+  o.prefix = "/" + std::string(4070, 'p') + "/";
+  EXPECT_TRUE(Generate(t.path() + "/site", o).ok());  // 4072 + 20 bytes: fits
+  o.prefix = "/" + std::string(4075, 'p') + "/";
+  absl::StatusOr<GeneratedFiles> out = Generate(t.path() + "/site", o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().message(),
+            file +
+                ": with the prefix and the tag its URL path is 4097 bytes, more than the 4096 "
+                "the server accepts; cannot be served");
+}
+
 TEST(Emit, StringLiteralsEscapeEverythingAmbiguous) {
   EXPECT_EQ(CppStringLiteral("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(CppStringLiteral("??="), "\"\\?\\?=\"");

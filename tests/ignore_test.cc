@@ -179,8 +179,8 @@ TEST(Ignore, MatchesGitForASubfolderOfARepository) {
   // Every rule file above, and every folder above where one could appear, is watched.
   absl::StatusOr<ScanResult> scan = Scan(t.path() + "/web/public", {});
   ASSERT_TRUE(scan.ok());
-  for (const std::string& w : {t.path(), t.path() + "/.gitignore", t.path() + "/web",
-                               t.path() + "/web/.gitignore"}) {
+  for (const std::string& w :
+       {t.path(), t.path() + "/.gitignore", t.path() + "/web", t.path() + "/web/.gitignore"}) {
     EXPECT_NE(std::find(scan->watched.begin(), scan->watched.end(), w), scan->watched.end()) << w;
   }
 }

@@ -38,8 +38,8 @@ TEST(Scan, FindsFilesSortedWithMetadata) {
   EXPECT_GT(scan->files[2].mtime, 1600000000);
   // Folders are watched so that adding or removing a file re-runs the build; the parent too,
   // where a new .gitignore or .ignore would change what is served.
-  EXPECT_EQ(scan->watched, (std::vector<std::string>{t.path(), t.path() + "/site",
-                                                     t.path() + "/site/a"}));
+  EXPECT_EQ(scan->watched,
+            (std::vector<std::string>{t.path(), t.path() + "/site", t.path() + "/site/a"}));
 }
 
 TEST(Scan, MissingFolder) {

@@ -11,8 +11,8 @@ namespace kv_assets {
 namespace {
 
 constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
-// Longest decoded path we look up; longer ones cannot be in any manifest a file system made.
-constexpr std::size_t kMaxPath = 8192;
+// Longest decoded path we look up; no manifest holds a longer one.
+constexpr std::size_t kMaxPath = kMaxUrlPath;
 
 enum class PathError { kNone, kBadRequest, kNotFound };
 

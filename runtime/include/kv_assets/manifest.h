@@ -31,6 +31,10 @@
 // Abseil's status headers alone cost 1.8 s of compile time per translation unit.
 namespace kv_assets {
 
+// The longest URL path (prefix and tagged path, decoded) a manifest may hold. The server
+// decodes request paths into a stack buffer of this size; the generator rejects longer names.
+inline constexpr std::size_t kMaxUrlPath = 4096;
+
 namespace internal {
 // Where a string lies in the manifest's string table.
 struct StringRef {
