@@ -1,21 +1,9 @@
 #include "kv_assets/manifest.h"
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
-#include "kv_assets/tag.h"
+namespace kv_assets::internal {
 
-namespace kv_assets {
-
-namespace internal {
+// Defined so that the declaration links if someone calls it outside a constant expression;
+// in the generated consteval Tag() it only ever turns a missing path into a compile error.
 void AssetNotInManifest() {}
-}  // namespace internal
 
-absl::StatusOr<std::string_view> Tag(const Manifest& manifest, std::string_view path) {
-  if (const Asset* asset = manifest.Find(path)) return asset->url();
-  return absl::NotFoundError(
-      absl::StrCat("no asset \"", absl::string_view(path.data(), path.size()),
-                   "\" in the manifest served under ",
-                   absl::string_view(manifest.prefix.data(), manifest.prefix.size())));
-}
-
-}  // namespace kv_assets
+}  // namespace kv_assets::internal
