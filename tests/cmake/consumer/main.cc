@@ -24,6 +24,7 @@
 #include "kv_assets/manifest.h"
 #include "kv_assets/server.h"
 #include "kv_assets/tag.h"
+#include "more_assets.h"
 
 namespace {
 
@@ -48,6 +49,9 @@ static_assert(kUnicodeUrl.size() ==
 static_assert(app_assets::kManifest.IndexOf(".draft.txt") == kv_assets::Manifest::kNotFound,
               "dotfiles are not embedded");
 static_assert(app_assets::kManifest.prefix == "/static/");
+// The second manifest of this target.
+static_assert(more_assets::Tag("theme.css").starts_with("/more/theme."));
+static_assert(more_assets::kManifest.assets.size() == 1);
 
 #ifdef KV_CONSUMER_MISSING_TAG
 // Must not compile: the error names kv_assets::internal::AssetNotInManifest.
