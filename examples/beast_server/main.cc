@@ -157,7 +157,9 @@ BeastResponse ErrorResponse(const HttpRequest& req, http::status status, std::st
 
 BeastResponse Route(const HttpRequest& req) {
   const std::string_view target = kv_assets::ToStdView(req.target());
-  if (kAssets.Owns(target)) {
+  // Targets that are not a plain path ("*", "http://host/...") go to the asset server too,
+  // which answers them as RFC 9112 says (absolute-form) or with 400.
+  if (kAssets.Owns(target) || !target.starts_with('/')) {
     kv_assets::JoinedFields joined;  // outlives `request`, as FromBeastRequest requires
     const kv_assets::Request request = kv_assets::FromBeastRequest(req, joined);
     return kv_assets::ToBeastResponse(kAssets.Handle(request), req);
