@@ -13,18 +13,7 @@
 #include "bench_assets.h"
 #include "kv_assets/http_date.h"
 #include "kv_assets/server.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/allocation_counter.h"
 
 namespace {
 
@@ -36,13 +25,14 @@ void Run(benchmark::State& state, const kv_assets::Request& request, int expecte
     state.SkipWithError("unexpected status");
     return;
   }
-  const long before = g_allocations.load();
+  const long before = kv_assets::test_util::Allocations();
   for (auto _ : state) {
     kv_assets::Response response = kServer.Handle(request);
     benchmark::DoNotOptimize(response);
   }
-  state.counters["allocs/req"] = benchmark::Counter(
-      static_cast<double>(g_allocations.load() - before), benchmark::Counter::kAvgIterations);
+  state.counters["allocs/req"] =
+      benchmark::Counter(static_cast<double>(kv_assets::test_util::Allocations() - before),
+                         benchmark::Counter::kAvgIterations);
 }
 
 void BM_Untagged200(benchmark::State& state) {

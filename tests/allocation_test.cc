@@ -9,18 +9,7 @@
 #include "kv_assets/http_date.h"
 #include "kv_assets/server.h"
 #include "site_assets.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/allocation_counter.h"
 
 namespace kv_assets {
 namespace {
@@ -50,18 +39,18 @@ TEST(Allocation, RequestPathAllocatesNothing) {
   long total = 0;
   for (const Case& c : cases) {
     Request r{c.method, c.target, c.inm, c.ims};
-    const long before = g_allocations.load();
+    const long before = test_util::Allocations();
     const Response res = server.Handle(r);
-    const long allocated = g_allocations.load() - before;
+    const long allocated = test_util::Allocations() - before;
     EXPECT_EQ(res.status, c.status) << c.target;
     EXPECT_EQ(allocated, 0) << c.method << " " << c.target;
     total += allocated;
   }
   // The counter itself works (otherwise the zeros above prove nothing).
-  const long before = g_allocations.load();
+  const long before = test_util::Allocations();
   auto* probe = new std::string(100, 'x');
   delete probe;
-  EXPECT_GT(g_allocations.load() - before, 0);
+  EXPECT_GT(test_util::Allocations() - before, 0);
   EXPECT_EQ(total, 0);
 }
 
