@@ -43,6 +43,40 @@ struct StringRef {
 };
 }  // namespace internal
 
+// A content coding the generator can precompress a body with (RFC 9110 §8.4.1).
+enum class Coding : std::uint8_t { kGzip = 1, kBrotli = 2, kZstd = 3 };
+
+// The Content-Encoding token for `coding`: "gzip", "br" or "zstd".
+constexpr std::string_view CodingName(Coding coding) {
+  switch (coding) {
+    case Coding::kGzip:
+      return "gzip";
+    case Coding::kBrotli:
+      return "br";
+    case Coding::kZstd:
+      return "zstd";
+  }
+  return "";
+}
+
+// A precompressed copy of an asset's body: a different representation of the same resource,
+// so it has its own strong entity tag (RFC 9110 §8.8.3.3).
+struct Variant {
+  // Strong entity tag of the encoded bytes, quotes included: the asset's tag with a suffix
+  // naming the coding, "\"jZ3...-br\"".
+  constexpr std::string_view etag() const {
+    return std::string_view(strings + etag_ref.offset, etag_ref.size);
+  }
+  constexpr std::string_view content_encoding() const { return CodingName(coding); }
+
+  // Generated fields.
+  const char* strings = nullptr;  // the manifest's string table
+  internal::StringRef etag_ref{};
+  Coding coding = Coding::kGzip;
+  std::uint64_t offset = 0;  // where the encoded body lies in the manifest's blob
+  std::uint64_t size = 0;    // encoded length in bytes
+};
+
 // One served file, as generated data. Read it through the accessors; the fields are laid
 // out for the compiler: plain integers into one string table, so a header with thousands
 // of entries compiles in a fraction of a second (string_view members cost GCC 0.3 ms and
@@ -71,6 +105,10 @@ struct Asset {
   std::int64_t last_modified_unix = 0;  // last_modified() in Unix seconds
   std::uint64_t offset = 0;             // where the body lies in the manifest's blob
   std::uint64_t size = 0;               // body length in bytes
+  // This asset's precompressed variants: Manifest::variants[first_variant, +variant_count),
+  // smallest first. The generator keeps a variant only when it is clearly smaller.
+  std::uint32_t first_variant = 0;
+  std::uint32_t variant_count = 0;
 
  private:
   constexpr std::string_view Str(internal::StringRef r) const {
@@ -109,6 +147,8 @@ struct Manifest {
   std::span<const std::uint32_t> by_tagged;
   // The bodies, laid end to end; nullptr when the build keeps bodies elsewhere.
   const char* blob = nullptr;
+  // Every asset's precompressed variants, grouped by asset (see Asset::first_variant).
+  std::span<const Variant> variants;
 
   static constexpr std::size_t kNotFound = static_cast<std::size_t>(-1);
 
@@ -146,6 +186,17 @@ struct Manifest {
   std::string_view Body(const Asset& asset) const {
     if (blob == nullptr) return {};
     return std::string_view(blob + asset.offset, static_cast<std::size_t>(asset.size));
+  }
+
+  // `asset`'s precompressed variants, smallest first.
+  constexpr std::span<const Variant> VariantsOf(const Asset& asset) const {
+    return variants.subspan(asset.first_variant, asset.variant_count);
+  }
+
+  // The encoded bytes of `variant`. Empty when `blob` is null.
+  std::string_view Body(const Variant& variant) const {
+    if (blob == nullptr) return {};
+    return std::string_view(blob + variant.offset, static_cast<std::size_t>(variant.size));
   }
 };
 
