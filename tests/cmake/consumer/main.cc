@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -111,7 +112,8 @@ std::set<std::string> FilesOnDisk(const std::filesystem::path& root) {
 }
 
 kv_assets::Response Get(const kv_assets::Server& server, std::string_view target,
-                        std::string_view if_none_match = {}, std::string_view method = "GET") {
+                        std::optional<std::string_view> if_none_match = std::nullopt,
+                        std::string_view method = "GET") {
   kv_assets::Request request;
   request.method = method;
   request.target = target;
@@ -131,7 +133,7 @@ void CheckAsset(const kv_assets::Server& server, const kv_assets::Asset& asset,
   const std::string tagged_target(asset.url());
   kv_assets::Response res = Get(server, tagged_target);
   Expect(res.status == 200, "GET of the tagged URL is not 200", tagged_target);
-  Expect(res.body == on_disk, "tagged URL serves other bytes than the file", tagged_target);
+  Expect(res.BodyString() == on_disk, "tagged URL serves other bytes than the file", tagged_target);
   Expect(res.has_content_length && res.content_length == on_disk.size(), "wrong Content-Length",
          tagged_target);
   Expect(res.header("ETag") == asset.etag(), "wrong ETag", tagged_target, res.header("ETag"));
@@ -146,19 +148,20 @@ void CheckAsset(const kv_assets::Server& server, const kv_assets::Asset& asset,
   const std::string untagged_target = PercentEncode(std::string("/static/") + std::string(path));
   res = Get(server, untagged_target);
   Expect(res.status == 200, "GET of the untagged name is not 200", untagged_target);
-  Expect(res.body == on_disk, "untagged name serves other bytes than the file", untagged_target);
+  Expect(res.BodyString() == on_disk, "untagged name serves other bytes than the file",
+         untagged_target);
   Expect(res.header("Cache-Control") == "public, max-age=60", "untagged name's Cache-Control",
          untagged_target, res.header("Cache-Control"));
 
   // A revalidation with the current ETag: 304 without a body.
   res = Get(server, untagged_target, asset.etag());
   Expect(res.status == 304, "If-None-Match with the ETag is not 304", untagged_target);
-  Expect(res.body.empty(), "304 has a body", untagged_target);
+  Expect(res.body().empty(), "304 has a body", untagged_target);
   Expect(res.header("ETag") == asset.etag(), "304 without the ETag", untagged_target);
 
   // HEAD: the GET's length, no body.
   res = Get(server, tagged_target, {}, "HEAD");
-  Expect(res.status == 200 && res.body.empty() && res.content_length == on_disk.size(),
+  Expect(res.status == 200 && res.body().empty() && res.content_length == on_disk.size(),
          "HEAD is not a bodiless 200 with the GET's length", tagged_target);
 }
 
@@ -197,7 +200,7 @@ int Check() {
   const kv_assets::Asset* unicode = app_assets::kManifest.Find(kUnicodePath);
   Expect(unicode != nullptr && unicode->url() == kUnicodeUrl, "Tag() and Find() disagree",
          kUnicodePath);
-  Expect(Get(server, "/static/i18n/gr%C3%BC%C3%9Fe.txt").body ==
+  Expect(Get(server, "/static/i18n/gr%C3%BC%C3%9Fe.txt").BodyString() ==
              "Gr\xC3\xBC\xC3\x9F"
              "e aus einer Datei mit Umlaut im Namen.\n",
          "wrong bytes for the percent-encoded UTF-8 name", kUnicodePath);
