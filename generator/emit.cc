@@ -25,9 +25,12 @@ std::string BlobSymbol(const EmitOptions& options, std::uint64_t fingerprint) {
                       absl::Hex(fingerprint, absl::kZeroPad16));
 }
 
-// Whether every build tool reads `path` back from a depfile as written.
+// Whether every build tool reads `path` back from a depfile as written. Control characters
+// (a tab, a newline in a folder above the assets) would split the name (found by tests/fuzz).
 bool DepfileCanName(std::string_view path) {
-  return path.find_first_of("\"\\$#") == std::string_view::npos;
+  return path.find_first_of("\"\\$#") == std::string_view::npos &&
+         std::none_of(path.begin(), path.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
 }
 
 // Make/Ninja depfile escaping: both read "\ " as a space in a name and "$$" as "$".

@@ -4,8 +4,9 @@
 // patterns and `**` behave as in git. Which rules apply, and in which order, is decided
 // here, because libgit2's git_ignore_path_is_ignored() lets a parent folder's rule beat a
 // deeper folder's negation (git does the opposite; tests/ignore_test.cc checks us against
-// git itself). Every rule is therefore rewritten relative to the work tree's top and added,
-// lowest precedence first, to a scratch bare repository whose work tree is an empty folder:
+// git itself). Every rule is therefore rewritten relative to the work tree's top (placed one
+// folder down, see ignore.cc's InScratch) and added, lowest precedence first, to a scratch
+// bare repository whose work tree is an empty folder:
 //
 //   1. when the folder lies in a git work tree: the repository's core.excludesFile (from its
 //      own .git/config only) and .git/info/exclude, then each .gitignore from the top of the

@@ -100,9 +100,8 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
     return absl::InvalidArgumentError(
         absl::StrCat("--namespace=", emit.cpp_namespace, ": not a C++ namespace name"));
   }
-  if (!emit.prefix.starts_with('/') || !emit.prefix.ends_with('/')) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--prefix=", emit.prefix, ": must start and end with '/'"));
+  if (absl::Status s = CheckUrlPrefix(emit.prefix); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--prefix=", emit.prefix, ": ", s.message()));
   }
   // Absolute paths: the depfile and the .incbin directive are read from other folders.
   folder = std::filesystem::absolute(folder).lexically_normal().string();

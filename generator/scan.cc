@@ -13,6 +13,7 @@
 #include "generator/file_util.h"
 #include "generator/ignore.h"
 #include "generator/status_macros.h"
+#include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {
@@ -145,6 +146,27 @@ absl::Status CheckServableName(std::string_view name) {
           "name is not valid UTF-8 (byte 0x%02X at offset %d); cannot be served", c, i));
     }
     i += len;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckUrlPrefix(std::string_view prefix) {
+  if (!prefix.starts_with('/') || !prefix.ends_with('/')) {
+    return absl::InvalidArgumentError("must start and end with '/'");
+  }
+  std::string_view rest = prefix.substr(1);
+  while (!rest.empty()) {
+    const std::string_view segment = rest.substr(0, rest.find('/'));
+    rest.remove_prefix(segment.size() + 1);
+    if (segment.empty()) return absl::InvalidArgumentError("has an empty segment (\"//\")");
+    if (segment == "." || segment == "..") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("has a \"", Sv(segment), "\" segment, which the server refuses"));
+    }
+    if (absl::Status s = CheckServableName(segment); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("segment \"", Sv(segment), "\": ", s.message()));
+    }
   }
   return absl::OkStatus();
 }

@@ -48,6 +48,13 @@ struct ScanOptions {
 // saying what is wrong with it.
 absl::Status CheckServableName(std::string_view name);
 
+// OK when `prefix` (PREFIX, the URL path every asset is served under) is one the server can
+// match: "/" or "/seg/.../", each segment a servable name other than "." and "..". Otherwise
+// InvalidArgumentError saying what is wrong with it. A leading "//" would make Tag()'s URLs
+// scheme-relative ("//css/a.css" is a link to a host named css), and a "." or ".." segment is
+// a request the server refuses.
+absl::Status CheckUrlPrefix(std::string_view prefix);
+
 absl::StatusOr<ScanResult> Scan(const std::string& root, const ScanOptions& options);
 
 }  // namespace kv_assets::gen

@@ -156,6 +156,17 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
        "--prefix=static/: must start and end with '/'"},
       {{"{site}", "--out-dir={out}", "--prefix=/static"},
        "--prefix=/static: must start and end with '/'"},
+      // Prefixes whose URLs the server would refuse, or that browsers read as a host (found
+      // by tests/fuzz, fuzz_generator).
+      {{"{site}", "--out-dir={out}", "--prefix=/a/../"},
+       "--prefix=/a/../: has a \"..\" segment, which the server refuses"},
+      {{"{site}", "--out-dir={out}", "--prefix=/./"},
+       "--prefix=/./: has a \".\" segment, which the server refuses"},
+      {{"{site}", "--out-dir={out}", "--prefix=//cdn/"},
+       "--prefix=//cdn/: has an empty segment (\"//\")"},
+      {{"{site}", "--out-dir={out}", "--prefix=/a\x7F/"},
+       "--prefix=/a\x7F/: segment \"a\x7F\": name contains control character 0x7F; cannot be "
+       "served"},
       {{"{site}", "--out-dir={out}", "--frobnicate=1"}, "--frobnicate=1: unknown option"},
       {{"{site}", "--out-dir"}, "--out-dir: expected --out-dir=VALUE"},
       {{"{site}", "--out-dir={out}"},

@@ -112,6 +112,27 @@ TEST(Emit, UrlPathsLongerThanTheServerAcceptsAreAnError) {
                 "the server accepts; cannot be served");
 }
 
+// Found by tests/fuzz (fuzz_generator): a control character in a path above the assets (a
+// watched folder, the folder itself) split the name in the depfile, so the build depended on
+// files that do not exist and regenerated every time.
+TEST(Emit, DepfileLeavesOutNamesWithControlCharacters) {
+  TempDir t;
+  t.Write("we\tird/site/a.css", "a");
+  EmitOptions o = GoldenOptions();
+  o.depfile = "/out/golden_assets.d";
+  absl::StatusOr<ScanResult> scan = Scan(t.path() + "/we\tird/site", {});
+  ASSERT_TRUE(scan.ok()) << scan.status();
+  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
+  ASSERT_TRUE(hashed.ok()) << hashed.status();
+  std::vector<std::string> watched = scan->watched;
+  watched.push_back("/src/new\nline");
+  watched.push_back("/src/carriage\rreturn");
+  watched.push_back("/src/plain");
+  absl::StatusOr<GeneratedFiles> out = Emit(*hashed, watched, o);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->depfile, "/out/golden_assets.h: \\\n  /src/plain\n");
+}
+
 TEST(Emit, StringLiteralsEscapeEverythingAmbiguous) {
   EXPECT_EQ(CppStringLiteral("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(CppStringLiteral("??="), "\"\\?\\?=\"");

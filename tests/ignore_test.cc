@@ -3,6 +3,7 @@
 #include "generator/ignore.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -253,6 +254,42 @@ TEST(Ignore, ExcludePatternsActLikeAnIgnoreFileInTheFolder) {
   }
   EXPECT_EQ(Scanned(t.path() + "/public", {"*.map", "/src/"}),
             (std::set<std::string>{"js/src/d.ts", "keep.txt"}));
+}
+
+// Found by tests/fuzz (fuzz_generator): "/" alone, or a line of spaces, in a subfolder's
+// .gitignore ignored that whole subfolder (git ignores nothing for either); a rule starting
+// with a vertical tab or a form feed made libgit2 loop forever, hanging the build; and libgit2
+// misread rules for a top-level folder named like a drive ("w:").
+TEST(Ignore, MatchesGitForRulesFoundByFuzzing) {
+  if (!GitAvailable()) GTEST_SKIP() << "git is not installed";
+  TempDir t;
+  InitRepo(t.path());
+  t.Write(".gitignore", "\vvt.txt\n!\fff.txt\n/\vroot.txt\n*.log\n");
+  t.Write("public/sub/.gitignore", "/\n");
+  t.Write("public/.gitignore", "\vx\n");
+  t.Write("public/sp/.gitignore", "   \n!  \ntrail.txt  \nescaped.txt\\ \n");
+  for (const char* f : {"public/\vvt.txt", "public/\vx", "public/sub/kept.txt",
+                        "public/sub/d/kept.txt", "public/a.log", "public/ok.txt", "public/sp/a.txt",
+                        "public/sp/trail.txt", "public/sp/escaped.txt", "public/sp/escaped.txt "}) {
+    t.Write(f);
+  }
+  ::alarm(60);  // a hang is a failure, not a ctest timeout
+  const std::set<std::string> ours = Scanned(t.path() + "/public");
+  ::alarm(0);
+  EXPECT_EQ(ours, GitNotIgnored(t.path(), "public"));
+  EXPECT_EQ(ours, (std::set<std::string>{"ok.txt", "sp/a.txt", "sp/escaped.txt", "sub/d/kept.txt",
+                                         "sub/kept.txt"}));
+  // libgit2 reads a path starting "w:/" as a drive root: the rules and paths it sees are moved
+  // one folder down. Here the asset folder is the work tree's top.
+  TempDir u;
+  InitRepo(u.path());
+  u.Write(".gitignore", "w:/Sr\n/x\n");
+  for (const char* f : {"w:/Sr", "w:/x", "x", "ok"}) u.Write(f);
+  const std::set<std::string> top = Scanned(u.path());
+  EXPECT_EQ(top, GitNotIgnored(u.path(), ""));
+  EXPECT_EQ(top, (std::set<std::string>{"ok", "w:/x"}));
+  EXPECT_EQ(RebaseIgnoreRules("/\n!/\n", "a"), "");
+  EXPECT_EQ(RebaseIgnoreRules("\vx\n\\\fy\n", ""), "\\\vx\n\\\fy\n");
 }
 
 TEST(Ignore, RebaseKeepsMeaningRelativeToTheFolder) {

@@ -250,6 +250,25 @@ TEST(Server, OnlyPathsUnderThePrefix) {
   EXPECT_FALSE(server.Owns("*"));
 }
 
+// Found by tests/fuzz (fuzz_generator): with a prefix that needs percent-encoding, Owns()
+// compared the encoded URL with the decoded prefix and disowned every URL of the manifest.
+TEST(Server, OwnsUrlsWhosePrefixIsPercentEncoded) {
+  Manifest m = kM;
+  m.prefix = "/my static/\xC3\xBC/";
+  const Server server(m);
+  EXPECT_TRUE(server.Owns("/my%20static/%C3%BC/css/a.css"));
+  EXPECT_TRUE(server.Owns("/my%20static/%c3%bc/"));
+  EXPECT_TRUE(server.Owns("/my static/\xC3\xBC/x"));
+  EXPECT_FALSE(server.Owns("/my%20static/%C3%B"));
+  EXPECT_FALSE(server.Owns("/my%2"));
+  EXPECT_FALSE(server.Owns("/my%zzstatic/"));
+  EXPECT_FALSE(server.Owns("/my%20static/%C3%BD/x"));
+  Manifest percent = kM;
+  percent.prefix = "/a%20b/";  // a literal "%20" in the prefix is "%2520" in a URL
+  EXPECT_TRUE(Server(percent).Owns("/a%2520b/x"));
+  EXPECT_FALSE(Server(percent).Owns("/a%20b/x"));
+}
+
 TEST(Server, VeryLongPathsAreNotFound) {
   const std::string long_path = "/static/" + std::string(100000, 'a');
   EXPECT_EQ(Get(long_path).status, 404);

@@ -158,7 +158,25 @@ void Response::CopyFrom(const Response& other) {
 
 bool Server::Owns(std::string_view target) const {
   const std::optional<std::string_view> path = TargetPath(target);
-  return path.has_value() && path->starts_with(manifest_->prefix);
+  if (!path.has_value()) return false;
+  // The prefix as Handle() sees it, after percent-decoding: a prefix with a space or non-ASCII
+  // bytes reaches the server encoded ("/my%20static/"), as Asset::url() writes it.
+  const std::string_view prefix = manifest_->prefix;
+  std::size_t i = 0;
+  for (const char wanted : prefix) {
+    if (i == path->size()) return false;
+    char c = (*path)[i++];
+    if (c == '%') {
+      if (i + 1 >= path->size()) return false;
+      const int hi = HexValue((*path)[i]);
+      const int lo = HexValue((*path)[i + 1]);
+      if (hi < 0 || lo < 0) return false;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    if (c != wanted) return false;
+  }
+  return true;
 }
 
 namespace {

@@ -110,7 +110,9 @@ struct Response {
   bool has_content_length = false;
   // The asset that was answered for (200/206/304/412/416), or nullptr.
   const Asset* asset = nullptr;
-  // The precompressed variant sent, or nullptr for the identity body.
+  // The precompressed variant the answer is about, or nullptr for the identity body: the
+  // one sent (200/206), validated (304, 412) or measured (416's Content-Range). Only a 200 or
+  // 206 carries its bytes and Content-Encoding.
   const Variant* variant = nullptr;
 
   // Bytes to send, in order; their sizes add up to `content_length` except for HEAD and 304,
@@ -165,9 +167,9 @@ class Server {
       : manifest_(&manifest), options_(options) {}
 
   // True when `target`'s path lies under the manifest's prefix, so Handle() is the one to
-  // answer it (anything else is the application's). Cheap: it compares the path as sent,
-  // without percent-decoding, so "/%73tatic/x" is the application's (browsers never encode
-  // an unreserved character like that).
+  // answer it (anything else is the application's). Cheap: it percent-decodes only as much
+  // of the path as the prefix is long, so that "/my%20static/x" is under "/my static/", as
+  // the URLs in the manifest are.
   bool Owns(std::string_view target) const;
 
   // Answers one request. Never fails: malformed paths are a 400, unknown names a 404, other
