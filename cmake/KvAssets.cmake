@@ -171,7 +171,6 @@ function(kv_assets_embed target folder)
   set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/kv_assets/${target}")
   set(header "${out_dir}/${name}.h")
   set(source "${out_dir}/${name}.cc")
-  set(blob "${out_dir}/${name}.bin")
   set(depfile "${out_dir}/${name}.d")
   file(MAKE_DIRECTORY "${out_dir}")
 
@@ -184,12 +183,10 @@ function(kv_assets_embed target folder)
     KvAssets::kv-assets generate "${abs_folder}"
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
     "--prefix=${prefix}" "--bodies=${bodies}" ${excludes})
-  if(bodies STREQUAL "incbin")
-    # The compiler's own dependency scan does not see .incbin.
-    set_source_files_properties("${source}" PROPERTIES OBJECT_DEPENDS "${blob}")
-  else()
-    set(blob "")
-  endif()
+  # With BODIES incbin the bytes are in <name>.<fingerprint>.bin, named anew whenever they change
+  # (so <name>.cc changes with them and recompiles). Not a declared output, since its name is
+  # not known here: the depfile lists it, so deleting it re-runs the generator.
+  set(blob "")
 
   if(CMAKE_GENERATOR MATCHES "Makefiles|WMake")
     # Make has no restat and CMake 3.25 keeps stale depfile entries: see

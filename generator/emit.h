@@ -2,8 +2,11 @@
 //
 // Emit() is pure: from the hashed files it makes the text of a header (the constexpr
 // manifest and Tag()), a source file (the bodies), the packed body blob and a depfile.
-// WriteOutputs() then replaces each output only when its content changed, atomically,
-// blob first and header last, so a failed run leaves the previous outputs in place.
+// WriteOutputs() then replaces the outputs whose content changed, all or none (a failed run
+// leaves the previous outputs in place), blob first and header last. The blob's file name and
+// symbol carry a fingerprint of the manifest and the bytes, so even a run killed between two
+// renames cannot leave a header and source that agree with each other but not with the bytes:
+// the old source still names the old blob, and a new source with an old header fails to link.
 //
 // Example:
 //   GeneratedFiles out = *Emit(hashed, scan.watched, options);
@@ -47,6 +50,9 @@ struct GeneratedFiles {
   std::string header;
   std::string source;
   std::string blob;
+  // The blob's file name in out_dir, "<name>.<fingerprint>.bin", for BodyMode::kIncbin;
+  // empty otherwise (the blob is then in `source`).
+  std::string blob_name;
   std::string depfile;  // empty when options.depfile is ""
 };
 
@@ -63,6 +69,8 @@ std::string UrlEncodePath(std::string_view path);
 // The Last-Modified time `file` is served with under `options`.
 std::int64_t LastModified(const HashedFile& file, const EmitOptions& options);
 
+// Writes `files` into options.out_dir (and the depfile), then removes blobs of earlier runs.
+// Errors name the file: "<path>: cannot write: No space left on device".
 absl::Status WriteOutputs(const GeneratedFiles& files, const EmitOptions& options);
 
 // A C++ string literal (quotes included) with `bytes` escaped so that any compiler reads

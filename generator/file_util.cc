@@ -23,6 +23,7 @@ absl::StatusCode CodeFor(int err) {
       return absl::StatusCode::kPermissionDenied;
     case ENOSPC:
     case EDQUOT:
+    case EFBIG:
       return absl::StatusCode::kResourceExhausted;
     case ELOOP:
     case EISDIR:
@@ -32,8 +33,16 @@ absl::StatusCode CodeFor(int err) {
   }
 }
 
+internal::WriteFault write_fault = nullptr;
+
+// The errno the test seam injects for `step` on `path`, or 0.
+int Fault(std::string_view step, const std::string& path) {
+  return write_fault == nullptr ? 0 : write_fault(step, path);
+}
+
 // Writes all of `data` to `fd`, retrying short writes and EINTR.
-int WriteAll(int fd, std::string_view data) {
+int WriteAll(int fd, std::string_view data, const std::string& target) {
+  if (const int err = Fault("write", target); err != 0) return err;
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -45,7 +54,21 @@ int WriteAll(int fd, std::string_view data) {
   return 0;
 }
 
+// Whether `path` already holds exactly `content`.
+bool Holds(const std::string& path, std::string_view content) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != content.size()) {
+    return false;
+  }
+  absl::StatusOr<std::string> old = ReadFile(path);
+  return old.ok() && *old == content;
+}
+
 }  // namespace
+
+namespace internal {
+void SetWriteFaultForTesting(WriteFault fault) { write_fault = fault; }
+}  // namespace internal
 
 absl::Status ErrnoToStatus(int err, std::string_view path, std::string_view what) {
   return absl::Status(CodeFor(err), absl::StrCat(Sv(path), ": ", Sv(what), what.empty() ? "" : ": ",
@@ -74,24 +97,71 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return content;
 }
 
-absl::StatusOr<bool> WriteFileIfChanged(const std::string& path, std::string_view content) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == content.size()) {
-    absl::StatusOr<std::string> old = ReadFile(path);
-    if (old.ok() && *old == content) return false;
+OutputSet::~OutputSet() {
+  for (const Staged& s : staged_) {
+    ::unlink(s.tmp.c_str());
+    if (!s.backup.empty()) ::unlink(s.backup.c_str());
   }
+}
+
+absl::Status OutputSet::Stage(const std::string& path, std::string_view content) {
+  if (Holds(path, content)) return absl::OkStatus();
   const std::string tmp = absl::StrCat(path, ".tmp", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoToStatus(errno, tmp, "cannot create");
-  int err = WriteAll(fd, content);
+  int err = Fault("create", path);
+  const int fd =
+      err != 0 ? -1 : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoToStatus(err != 0 ? err : errno, path, "cannot write");
+  staged_.push_back(Staged{path, tmp, "", true});
+  err = WriteAll(fd, content, path);
+  if (err == 0) err = Fault("fsync", path);
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && err == 0) err = errno;
-  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    ::unlink(tmp.c_str());
-    return ErrnoToStatus(err, path, "cannot write");
+  if (err != 0) return ErrnoToStatus(err, path, "cannot write");
+  return absl::OkStatus();
+}
+
+absl::Status OutputSet::Commit() {
+  // First a second name for each old content, so that a failed rename can be undone. Where
+  // the file system has no hard links, that one file cannot be put back.
+  for (Staged& s : staged_) {
+    const std::string backup = absl::StrCat(s.path, ".old", ::getpid());
+    ::unlink(backup.c_str());
+    if (::link(s.path.c_str(), backup.c_str()) == 0) {
+      s.backup = backup;
+    } else {
+      s.existed = errno != ENOENT;
+    }
   }
-  return true;
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    const Staged& s = staged_[i];
+    int err = Fault("rename", s.path);
+    if (err == 0 && ::rename(s.tmp.c_str(), s.path.c_str()) != 0) err = errno;
+    if (err != 0) {
+      for (std::size_t k = i; k-- > 0;) {
+        const Staged& done = staged_[k];
+        if (!done.backup.empty()) {
+          ::rename(done.backup.c_str(), done.path.c_str());
+        } else if (!done.existed) {
+          ::unlink(done.path.c_str());
+        }
+      }
+      written_.clear();
+      return ErrnoToStatus(err, s.path, "cannot write");
+    }
+    written_.push_back(s.path);
+  }
+  for (Staged& s : staged_) {
+    if (!s.backup.empty()) ::unlink(s.backup.c_str());
+  }
+  staged_.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> WriteFileIfChanged(const std::string& path, std::string_view content) {
+  OutputSet out;
+  if (absl::Status s = out.Stage(path, content); !s.ok()) return s;
+  if (absl::Status s = out.Commit(); !s.ok()) return s;
+  return !out.written().empty();
 }
 
 }  // namespace kv_assets::gen

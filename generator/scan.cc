@@ -55,7 +55,8 @@ struct DirId {
 
 class Walker {
  public:
-  Walker(IgnoreRules& rules, ScanResult& result) : rules_(rules), result_(result) {}
+  Walker(IgnoreRules& rules, const ScanOptions& options, ScanResult& result)
+      : rules_(rules), options_(options), result_(result) {}
 
   absl::Status Walk(const std::string& abs, const std::string& rel, DirId id) {
     for (const DirId& open : stack_) {
@@ -86,6 +87,7 @@ class Walker {
       const std::string child_abs = absl::StrCat(abs, "/", name);
       const std::string child_rel = rel.empty() ? name : absl::StrCat(rel, "/", name);
 
+      if (options_.before_entry_for_testing) options_.before_entry_for_testing(child_abs);
       struct stat st;
       int stat_err = 0;
       if (::stat(child_abs.c_str(), &st) != 0) stat_err = errno;
@@ -127,6 +129,7 @@ class Walker {
 
  private:
   IgnoreRules& rules_;
+  const ScanOptions& options_;
   ScanResult& result_;
   std::vector<DirId> stack_;
 };
@@ -178,7 +181,7 @@ absl::StatusOr<ScanResult> Scan(const std::string& root, const ScanOptions& opti
   KV_ASSETS_ASSIGN_OR_RETURN(std::unique_ptr<IgnoreRules> rules,
                              IgnoreRules::Open(root, options.excludes, options.scratch_dir));
   ScanResult result;
-  Walker walker(*rules, result);
+  Walker walker(*rules, options, result);
   std::string start = root;
   while (start.size() > 1 && start.back() == '/') start.pop_back();
   KV_ASSETS_RETURN_IF_ERROR(walker.Walk(start, "", DirId{st.st_dev, st.st_ino}));

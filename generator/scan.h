@@ -14,6 +14,7 @@
 #define KV_ASSETS_GENERATOR_SCAN_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,9 @@ struct ScanResult {
 struct ScanOptions {
   std::vector<std::string> excludes;  // .gitignore-syntax patterns relative to the folder
   std::string scratch_dir;            // see IgnoreRules::Open; "" means a temporary folder
+  // Test seam: called with each entry's absolute path just before the scan looks at it, so
+  // that a test can delete or lock it mid-scan. Empty in real runs.
+  std::function<void(const std::string& abs_path)> before_entry_for_testing;
 };
 
 // OK when `name` (one path component) can be a URL path segment served by the runtime:

@@ -1,11 +1,15 @@
 // kv-assets generate as the build runs it: exit codes, messages, and outputs that survive a
 // failed run.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <regex>
 
 #include "tests/test_util.h"
 
@@ -29,17 +33,44 @@ std::vector<std::string> ArgsFor(const TempDir& t, const std::string& out) {
   return {t.path() + "/site", "--out-dir=" + out, "--name=a", "--depfile=" + out + "/a.d"};
 }
 
+// The blob the generator wrote into `out`: a.<fingerprint>.bin, or "" when there is none or
+// more than one.
+std::string BlobPath(const std::string& out) {
+  static const std::regex kBlob(R"(a\.[0-9a-f]{16}\.bin)");
+  std::string found;
+  int count = 0;
+  for (const auto& e : std::filesystem::directory_iterator(out)) {
+    if (std::regex_match(e.path().filename().string(), kBlob)) {
+      found = e.path().string();
+      ++count;
+    }
+  }
+  return count == 1 ? found : "";
+}
+
 struct Outputs {
-  std::string header, source, blob, depfile;
+  std::string header, source, blob_path, blob, depfile;
   std::int64_t header_mtime_ns;
+  std::vector<std::string> names;  // every file in the folder
   bool operator==(const Outputs&) const = default;
 };
 
 Outputs Snapshot(const std::string& out) {
   struct stat st {};
   ::stat((out + "/a.h").c_str(), &st);
-  return {ReadAll(out + "/a.h"), ReadAll(out + "/a.cc"), ReadAll(out + "/a.bin"),
-          ReadAll(out + "/a.d"), st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(out)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  const std::string blob = BlobPath(out);
+  return {ReadAll(out + "/a.h"),
+          ReadAll(out + "/a.cc"),
+          blob,
+          ReadAll(blob),
+          ReadAll(out + "/a.d"),
+          st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+          names};
 }
 
 TEST(Cli, GeneratesHeaderSourceBlobAndDepfile) {
@@ -55,8 +86,10 @@ TEST(Cli, GeneratesHeaderSourceBlobAndDepfile) {
   const Outputs o = Snapshot(out);
   EXPECT_NE(o.header.find("namespace my::assets {"), std::string::npos);
   EXPECT_NE(o.header.find("/s/css/a."), std::string::npos);
-  EXPECT_NE(o.source.find(".incbin \\\"" + out + "/a.bin\\\""), std::string::npos);
+  ASSERT_NE(o.blob_path, "");
+  EXPECT_NE(o.source.find(".incbin \\\"" + o.blob_path + "\\\""), std::string::npos);
   EXPECT_EQ(o.blob, std::string("body{}"));
+  EXPECT_NE(o.depfile.find(o.blob_path), std::string::npos);  // deleted, it is made again
   EXPECT_EQ(o.depfile.rfind(out + "/a.h:", 0), 0u) << o.depfile;
   EXPECT_NE(o.depfile.find(t.path() + "/site/css/a.css"), std::string::npos);
   EXPECT_NE(o.depfile.find(t.path() + "/site/css\n"), std::string::npos);
@@ -228,11 +261,41 @@ TEST(Cli, FailedRunLeavesPreviousOutputsIntact) {
   std::filesystem::remove(t.path() + "/site/bad\xff.css");
   // And once the problem is gone, the new file arrives.
   ASSERT_EQ(Generate(args).exit_code, 0);
-  EXPECT_NE(ReadAll(out + "/a.bin").find("new content"), std::string::npos);
+  EXPECT_NE(ReadAll(BlobPath(out)).find("new content"), std::string::npos);
   // No temporary files are left behind in the output folder.
   for (const auto& e : std::filesystem::directory_iterator(out)) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
+}
+
+// A disk that fills up while the outputs are written: a limit on file size makes the blob's
+// write fail for real (EFBIG, as ENOSPC would), in the generator process itself.
+void LimitFileSizeTo4KiB() {
+  const rlimit limit{4096, 4096};
+  ::setrlimit(RLIMIT_FSIZE, &limit);
+  ::signal(SIGXFSZ, SIG_IGN);  // a failed write() instead of a signal
+}
+
+TEST(Cli, DiskFullFailsNamingTheFileAndKeepsThePreviousOutputs) {
+  TempDir t;
+  t.Write("site/a.css", "a");
+  const std::string out = t.Mkdir("out");
+  const std::vector<std::string> args = ArgsFor(t, out);
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const Outputs good = Snapshot(out);
+  t.Write("site/big.js", std::string(64 * 1024, 'x'));
+  const CommandResult r =
+      RunCommand({KV_ASSETS_GENERATOR_EXE, "generate", args[0], args[1], args[2], args[3]}, {}, "",
+                 60, &LimitFileSizeTo4KiB);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(std::regex_match(
+      r.output, std::regex("kv-assets: error: " + out +
+                           R"(/a\.[0-9a-f]{16}\.bin: cannot write: File too large\n)")))
+      << r.output;
+  EXPECT_EQ(Snapshot(out), good);  // no new blob, no temporary file
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  EXPECT_NE(Snapshot(out).blob.find(std::string(64 * 1024, 'x')), std::string::npos);
+  EXPECT_EQ(Snapshot(out).names.size(), good.names.size());  // the old blob is gone
 }
 
 TEST(Cli, UnwritableOutputFolderFailsCleanly) {

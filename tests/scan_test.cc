@@ -2,9 +2,7 @@
 #include "generator/scan.h"
 
 #include <gtest/gtest.h>
-#include <linux/capability.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,6 +13,7 @@
 namespace kv_assets::gen {
 namespace {
 
+using ::kv_assets::test_util::DropFileReadOverride;
 using ::kv_assets::test_util::TempDir;
 
 absl::Status ScanError(const std::string& root) {
@@ -156,17 +155,6 @@ TEST(Scan, TenThousandFiles) {
   absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
   ASSERT_TRUE(hashed.ok());
   EXPECT_EQ((*hashed)[0].content, "0");
-}
-
-// Root reads any file; drop that power in a child so "unreadable" means unreadable.
-void DropFileReadOverride() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (::syscall(SYS_capget, &header, data) != 0) return;
-  const unsigned mask = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
-  data[0].effective &= ~mask;
-  data[0].permitted &= ~mask;
-  ::syscall(SYS_capset, &header, data);
 }
 
 TEST(ScanDeathTest, UnreadableFileAndFolder) {

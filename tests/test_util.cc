@@ -1,9 +1,11 @@
 #include "tests/test_util.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,8 +58,18 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
+void DropFileReadOverride() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return;
+  const unsigned mask = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
+  data[0].effective &= ~mask;
+  data[0].permitted &= ~mask;
+  ::syscall(SYS_capset, &header, data);
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                         const std::string& cwd, int timeout_seconds) {
+                         const std::string& cwd, int timeout_seconds, void (*in_child)()) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = ::fork();
@@ -66,6 +78,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector
     ::dup2(fds[1], 2);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     for (const std::string& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+    if (in_child != nullptr) in_child();
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

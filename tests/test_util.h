@@ -33,9 +33,14 @@ struct CommandResult {
 };
 
 // Runs `argv` with `env` added to the environment, waits at most `timeout_seconds`.
+// `in_child`, when set, runs in the child just before exec (to set limits, say).
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {}, const std::string& cwd = "",
-                         int timeout_seconds = 60);
+                         int timeout_seconds = 60, void (*in_child)() = nullptr);
+
+// Root reads any file; this drops that power from the calling process (call it in a death
+// test's child), so that "unreadable" means unreadable.
+void DropFileReadOverride();
 
 }  // namespace kv_assets::test_util
 

@@ -1,0 +1,539 @@
+// Hostile requests: path traversal in every spelling, request smuggling, absurd sizes and
+// garbage in every field the server reads. Each case runs through the runtime API
+// (kv_assets::Server on the example's manifest) and over real HTTP through the example server,
+// sent as raw bytes so that nothing on the client side cleans it up. Every answer must be one
+// of the statuses its case allows (400, 404, 416, 431, or the correct answer), must come
+// within the client's timeout (no hang), must leave the server up, and may carry no byte that
+// is not the manifest's: a 200 or 206 body is exactly (a slice of) the representation its ETag
+// names, an error body is the server's fixed text.
+//
+// The RFC rules themselves are conformance_test.cc's; this file is about surviving abuse.
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "example_assets.h"
+#include "gtest/gtest.h"
+#include "kv_assets/server.h"
+#include "test_support.h"
+
+namespace {
+
+namespace ex = kv_assets_example_test;
+namespace http = ex::http;
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// What came back, whichever way it went.
+struct Answer {
+  int status = 0;
+  std::map<std::string, std::string> fields;  // names lower-cased
+  std::string body;
+  std::string trailing;  // HTTP: bytes after the response
+};
+
+struct Case {
+  std::string name;
+  std::string method;
+  std::string target;
+  Fields fields;
+  std::set<int> api;   // statuses allowed through the API; empty: not an API case
+  std::set<int> http;  // over HTTP; empty: not an HTTP case
+};
+
+// ---------------------------------------------------------------------------------------------
+// The manifest's bytes, by ETag: the only bytes a 200 or 206 may carry.
+
+const std::map<std::string, std::string_view>& BytesByEtag() {
+  static const auto* const bytes = [] {
+    auto* m = new std::map<std::string, std::string_view>;
+    const kv_assets::Manifest& manifest = example_assets::kManifest;
+    for (const kv_assets::Asset& a : manifest.assets) {
+      (*m)[std::string(a.etag())] = manifest.Body(a);
+      for (const kv_assets::Variant& v : manifest.VariantsOf(a)) {
+        (*m)[std::string(v.etag())] = manifest.Body(v);
+      }
+    }
+    return m;
+  }();
+  return *bytes;
+}
+
+bool ParseContentRange(std::string_view v, std::uint64_t& first, std::uint64_t& last,
+                       std::uint64_t& length) {
+  const auto number = [&](std::uint64_t& out) {
+    std::size_t i = 0;
+    out = 0;
+    while (i < v.size() && i < 19 && std::isdigit(static_cast<unsigned char>(v[i]))) {
+      out = out * 10 + static_cast<std::uint64_t>(v[i++] - '0');
+    }
+    v.remove_prefix(i);
+    return i > 0;
+  };
+  if (!v.starts_with("bytes ")) return false;
+  v.remove_prefix(6);
+  if (!number(first) || !v.starts_with('-')) return false;
+  v.remove_prefix(1);
+  if (!number(last) || !v.starts_with('/')) return false;
+  v.remove_prefix(1);
+  return number(length) && v.empty() && first <= last && last < length;
+}
+
+std::string Field(const Answer& a, const std::string& name) {
+  const auto it = a.fields.find(name);
+  return it == a.fields.end() ? "" : it->second;
+}
+
+// Every byte of `a`'s body is the manifest's, or the server's own error text.
+void ExpectOnlyManifestBytes(const Answer& a, bool head, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_EQ(a.trailing, "") << "bytes after the response";
+  if (head || a.status == 304) {
+    EXPECT_EQ(a.body, "");
+    return;
+  }
+  if (a.status != 200 && a.status != 206) {
+    static const std::set<std::string> kTexts = {"400 Bad Request\n",
+                                                 "404 Not Found\n",
+                                                 "405 Method Not Allowed\n",
+                                                 "406 Not Acceptable\n",
+                                                 "412 Precondition Failed\n",
+                                                 "416 Range Not Satisfiable\n",
+                                                 "431 Request Header Fields Too Large\n"};
+    EXPECT_TRUE(kTexts.count(a.body)) << "error body: " << a.body.substr(0, 200);
+    return;
+  }
+  const auto it = BytesByEtag().find(Field(a, "etag"));
+  ASSERT_NE(it, BytesByEtag().end()) << "ETag " << Field(a, "etag") << " names no representation";
+  const std::string_view bytes = it->second;
+  if (a.status == 200) {
+    EXPECT_TRUE(a.body == bytes) << "200 body is not the representation";
+    return;
+  }
+  const std::string type = Field(a, "content-type");
+  std::uint64_t first = 0, last = 0, length = 0;
+  if (!type.starts_with("multipart/byteranges")) {
+    ASSERT_TRUE(ParseContentRange(Field(a, "content-range"), first, last, length));
+    EXPECT_EQ(length, bytes.size());
+    EXPECT_TRUE(a.body == bytes.substr(first, last - first + 1)) << "206 body is not its range";
+    return;
+  }
+  const std::string boundary = type.substr(type.find("boundary=") + 9);
+  std::string_view rest = a.body;
+  for (int part = 0;; ++part) {
+    const std::string lead = (part == 0 ? "--" : "\r\n--") + boundary;
+    ASSERT_TRUE(rest.starts_with(lead)) << "part " << part;
+    rest.remove_prefix(lead.size());
+    if (rest == "--\r\n") break;
+    const std::size_t range_at = rest.find("Content-Range: ");
+    const std::size_t end = rest.find("\r\n\r\n");
+    ASSERT_TRUE(range_at != std::string_view::npos && end != std::string_view::npos &&
+                range_at < end);
+    const std::string_view range = rest.substr(range_at + 15, end - range_at - 15);
+    ASSERT_TRUE(ParseContentRange(range, first, last, length)) << range;
+    rest.remove_prefix(end + 4);
+    const std::size_t n = last - first + 1;
+    ASSERT_GE(rest.size(), n);
+    EXPECT_TRUE(rest.substr(0, n) == bytes.substr(first, n)) << "part " << part;
+    rest.remove_prefix(n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two ways in.
+
+Answer ThroughApi(const Case& c) {
+  static const kv_assets::Server server(example_assets::kManifest);
+  std::map<std::string, std::string> joined;  // a field sent twice is one list (RFC 9110 §5.3)
+  for (const auto& [name, value] : c.fields) {
+    const auto [it, inserted] = joined.try_emplace(Lower(name), value);
+    if (!inserted) it->second += ", " + value;
+  }
+  const auto field = [&](const char* name) -> std::optional<std::string_view> {
+    const auto it = joined.find(name);
+    if (it == joined.end()) return std::nullopt;
+    return std::string_view(it->second);
+  };
+  kv_assets::Request request;
+  request.method = c.method;
+  request.target = c.target;
+  request.accept_encoding = field("accept-encoding");
+  request.if_match = field("if-match");
+  request.if_none_match = field("if-none-match");
+  request.if_modified_since = field("if-modified-since");
+  request.if_unmodified_since = field("if-unmodified-since");
+  request.range = field("range");
+  request.if_range = field("if-range");
+  const kv_assets::Response response = server.Handle(request);
+  Answer out;
+  out.status = response.status;
+  for (const kv_assets::HeaderField& f : response.headers()) {
+    out.fields[Lower(f.name)] = std::string(f.value);
+  }
+  out.body = response.BodyString();
+  return out;
+}
+
+std::string RawRequest(const std::string& method, const std::string& target, const Fields& fields,
+                       bool close = true) {
+  std::string raw = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const auto& [name, value] : fields) raw += name + ": " + value + "\r\n";
+  if (close) raw += "Connection: close\r\n";
+  return raw + "\r\n";
+}
+
+Answer ToAnswer(const ex::Reply& reply) {
+  Answer out;
+  out.status = reply.response.result_int();
+  for (const auto& f : reply.response) {
+    out.fields[Lower(std::string(f.name_string()))] = std::string(f.value());
+  }
+  out.body = reply.response.body();
+  out.trailing = reply.trailing;
+  return out;
+}
+
+// Sends `raw` on a fresh connection and reads until the server closes it.
+std::string Exchange(std::uint16_t port, std::string_view raw) {
+  ex::HttpClient client(port);
+  client.SendRaw(raw);
+  return client.ReceiveAll();
+}
+
+// Splits what a server sent on one connection into its responses.
+std::vector<ex::Reply> ParseAll(std::string_view raw, bool head) {
+  std::vector<ex::Reply> out;
+  while (!raw.empty() && out.size() < 1000) {
+    http::response_parser<http::string_body> parser;
+    parser.eager(true);
+    parser.skip(head);
+    ex::beast::error_code ec;
+    std::size_t used = 0;
+    while (!ec && !parser.is_done() && used < raw.size()) {
+      const std::size_t n = parser.put(ex::net::buffer(raw.data() + used, raw.size() - used), ec);
+      used += n;
+      if (n == 0) break;
+    }
+    if (ec || !parser.is_done()) {
+      ADD_FAILURE() << "unparsable response: " << ec.message() << "\n" << raw.substr(0, 500);
+      break;
+    }
+    out.push_back(ex::Reply{parser.release(), ""});
+    raw.remove_prefix(used);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table.
+
+std::string Repeat(std::string_view s, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+std::string ManyRanges(std::size_t n) {
+  std::string out = "bytes=";
+  for (std::size_t i = 0; i < n; ++i)
+    out += (i ? "," : "") + std::to_string(2 * i) + "-" + std::to_string(2 * i);
+  return out;
+}
+
+const std::string& Css() {
+  static const std::string url(example_assets::kManifest.Find("css/site.css")->url());
+  return url;
+}
+const std::string& CssEtag() {
+  static const std::string etag(example_assets::kManifest.Find("css/site.css")->etag());
+  return etag;
+}
+
+std::vector<Case> Cases() {
+  const std::set<int> k400 = {400}, k404 = {404}, k400or404 = {400, 404};
+  const std::set<int> kTooLarge = {400, 431};
+  const std::string css = Css();
+  std::vector<Case> cases = {
+      // Traversal, in every spelling.
+      {"dotdot", "GET", "/static/../CMakeLists.txt", {}, k400, k400},
+      {"dotdot-deep", "GET", "/static/css/../../main.cc", {}, k400, k400},
+      {"dotdot-lower", "GET", "/static/%2e%2e/CMakeLists.txt", {}, k400, k400},
+      {"dotdot-upper", "GET", "/static/%2E%2E/CMakeLists.txt", {}, k400, k400},
+      {"dotdot-mixed", "GET", "/static/.%2e/CMakeLists.txt", {}, k400, k400},
+      {"dot-encoded", "GET", "/static/%2e/css/site.css", {}, k400, k400},
+      {"dotdot-at-end", "GET", "/static/css/%2e%2e", {}, k400, k400},
+      {"overlong-utf8-dots", "GET", "/static/%c0%ae%c0%ae/CMakeLists.txt", {}, k404, k404},
+      {"overlong-utf8-slash", "GET", "/static/css%c0%afsite.css", {}, k404, k404},
+      {"encoded-slash", "GET", "/static/css%2fsite.css", {}, k400, k400},
+      {"encoded-slash-upper", "GET", "/static/..%2F..%2FCMakeLists.txt", {}, k400, k400},
+      {"encoded-nul", "GET", "/static/css/site.css%00.png", {}, k400, k400},
+      {"double-encoded-dots", "GET", "/static/%252e%252e/CMakeLists.txt", {}, k404, k404},
+      {"encoded-percent", "GET", "/static/%25", {}, k404, k404},
+      {"lone-percent", "GET", "/static/css/site.css%", {}, k400, k400},
+      {"bad-escape", "GET", "/static/%zz", {}, k400, k400},
+      {"encoded-backslash", "GET", "/static/..%5c..%5cCMakeLists.txt", {}, k404, k404},
+      {"backslashes", "GET", "/static/css\\..\\..\\CMakeLists.txt", {}, k404, k404},
+      {"backslash-prefix", "GET", "/static\\css\\site.css", {}, k404, k404},
+      {"double-slash", "GET", "//static/css/site.css", {}, k404, k404},
+      {"inner-double-slash", "GET", "/static//css/site.css", {}, k404, k404},
+      {"control-byte", "GET", "/static/css/\x01site.css", {}, k400, k400},
+      {"del-byte", "GET", "/static/css/site.css\x7f", {}, k400, k400},
+      {"encoded-control", "GET", "/static/css/%0d%0aSet-Cookie:x", {}, k400, k400},
+      // Other target forms (RFC 9112 §3.2).
+      {"absolute-form", "GET", "http://evil.example" + css, {}, {200}, {200}},
+      {"absolute-form-traversal",
+       "GET",
+       "http://evil.example/static/../../etc/passwd",
+       {},
+       k400,
+       k400},
+      {"absolute-form-no-path", "GET", "https://evil.example", {}, k404, k404},
+      {"authority-form", "CONNECT", "127.0.0.1:22", {}, {405}, {400, 405}},
+      {"asterisk-get", "GET", "*", {}, k400, k400},
+      {"asterisk-options", "OPTIONS", "*", {}, {405}, {405}},
+      {"lowercase-method", "get", css, {}, {405}, {400, 405}},
+      // Sizes.
+      {"long-path", "GET", "/static/" + std::string(5000, 'a'), {}, k404, k404},
+      {"longer-than-any-url", "GET", "/static/" + std::string(100000, 'a'), {}, k404, kTooLarge},
+      {"long-encoded-path", "GET", "/static/" + Repeat("%41", 2000), {}, k404, k404},
+      {"long-header-value",
+       "GET",
+       css,
+       {{"If-None-Match", Repeat("\"x\", ", 5000)}},
+       {200},
+       kTooLarge},
+      {"many-headers", "GET", css, Fields(2000, {"X-Junk", "y"}), {200}, kTooLarge},
+      {"duplicate-inm", "GET", css, Fields(50, {"If-None-Match", "\"nope\""}), {200}, {200}},
+      {"duplicate-inm-one-matches",
+       "GET",
+       css,
+       [] {
+         Fields f(50, {"If-None-Match", "\"nope\""});
+         f.push_back({"If-None-Match", CssEtag()});
+         return f;
+       }(),
+       {304},
+       {304}},
+      {"duplicate-range",
+       "GET",
+       css,
+       {{"Range", "bytes=0-1"}, {"Range", "bytes=2-3"}},
+       {200},
+       {200}},
+      {"duplicate-ims",
+       "GET",
+       css,
+       {{"If-Modified-Since", "Fri, 31 Dec 9999 23:59:59 GMT"},
+        {"If-Modified-Since", "Fri, 31 Dec 9999 23:59:59 GMT"}},
+       {200},
+       {200}},
+      // Ranges.
+      {"hundreds-of-ranges", "GET", css, {{"Range", ManyRanges(500)}}, {200}, {200}},
+      {"thousands-of-ranges", "GET", css, {{"Range", ManyRanges(5000)}}, {200}, kTooLarge},
+      {"eight-ranges", "GET", css, {{"Range", ManyRanges(8)}}, {206}, {206}},
+      {"same-range-eight-times",
+       "GET",
+       css,
+       {{"Range", "bytes=" + Repeat("0-,", 7) + "0-"}},
+       {206},
+       {206}},
+      {"billion-byte-range", "GET", css, {{"Range", "bytes=0-999999999"}}, {206}, {206}},
+      {"billion-byte-suffix", "GET", css, {{"Range", "bytes=-1000000000"}}, {206}, {206}},
+      {"range-past-the-end", "GET", css, {{"Range", "bytes=1000000000-"}}, {416}, {416}},
+      {"range-overflow", "GET", css, {{"Range", "bytes=99999999999999999999999-"}}, {416}, {416}},
+      {"range-overflow-last",
+       "GET",
+       css,
+       {{"Range", "bytes=0-99999999999999999999999"}},
+       {206},
+       {206}},
+      {"range-negative", "GET", css, {{"Range", "bytes=-0"}}, {416}, {416}},
+      {"range-garbage", "GET", css, {{"Range", "bytes=\x01\xff-,;;"}}, {200}, {200}},
+      {"range-on-head", "HEAD", css, {{"Range", ManyRanges(3)}}, {200}, {200}},
+      // Garbage in the other fields.
+      {"ae-garbage",
+       "GET",
+       css,
+       {{"Accept-Encoding", "\xff\xfe;q=;;,,, gzip;q=2, br;q=-1"}},
+       {200},
+       {200}},
+      {"ae-nothing-acceptable",
+       "GET",
+       css,
+       {{"Accept-Encoding", "*;q=0, identity;q=0, gzip;q=0, br;q=0, zstd;q=0"}},
+       {406},
+       {406}},
+      {"ae-long", "GET", css, {{"Accept-Encoding", Repeat("gzip;q=0.5, ", 500)}}, {200}, {200}},
+      {"if-range-garbage",
+       "GET",
+       css,
+       {{"Range", "bytes=0-1"}, {"If-Range", "\"unterminated"}},
+       {200},
+       {200}},
+      {"if-range-weak",
+       "GET",
+       css,
+       {{"Range", "bytes=0-1"}, {"If-Range", "W/" + CssEtag()}},
+       {200},
+       {200}},
+      {"if-range-bad-date",
+       "GET",
+       css,
+       {{"Range", "bytes=0-1"}, {"If-Range", "Sun, 31 Feb 2023 00:00:00 GMT"}},
+       {200},
+       {200}},
+      {"ims-garbage", "GET", css, {{"If-Modified-Since", "99999999999999999999"}}, {200}, {200}},
+      {"ims-invalid-day",
+       "GET",
+       css,
+       {{"If-Modified-Since", "Sun, 31 Feb 2023 00:00:00 GMT"}},
+       {200},
+       {200}},
+      {"ims-far-future",
+       "GET",
+       css,
+       {{"If-Modified-Since", "Fri, 31 Dec 9999 23:59:59 GMT"}},
+       {304},
+       {304}},
+      {"ius-garbage", "GET", css, {{"If-Unmodified-Since", "\x01\x02"}}, {200}, {200}},
+      {"if-match-garbage", "GET", css, {{"If-Match", "\"a\" \"b\" ,,W/,"}}, {412}, {412}},
+      {"inm-unterminated",
+       "GET",
+       css,
+       {{"If-None-Match", "\"" + std::string(1000, 'a')}},
+       {200},
+       {200}},
+  };
+  return cases;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(Hostile, EveryCaseThroughTheApi) {
+  for (const Case& c : Cases()) {
+    if (c.api.empty()) continue;
+    const Answer a = ThroughApi(c);
+    EXPECT_TRUE(c.api.count(a.status)) << c.name << ": " << a.status;
+    ExpectOnlyManifestBytes(a, c.method == "HEAD", "api " + c.name);
+  }
+}
+
+class HostileHttp : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(server_.Start()); }
+
+  // The server still answers a plain request.
+  void ExpectAlive(const std::string& after) {
+    const ex::Reply r = ex::Fetch(server_.port(), http::verb::get, Css());
+    EXPECT_EQ(r.response.result_int(), 200) << "after " << after;
+  }
+
+  ex::ServerProcess server_;
+};
+
+TEST_F(HostileHttp, EveryCaseOverHttp) {
+  for (const Case& c : Cases()) {
+    if (c.http.empty()) continue;
+    const bool head = c.method == "HEAD";
+    const std::string raw = Exchange(server_.port(), RawRequest(c.method, c.target, c.fields));
+    const std::vector<ex::Reply> replies = ParseAll(raw, head);
+    ASSERT_EQ(replies.size(), 1u) << c.name << ":\n" << raw.substr(0, 500);
+    const Answer a = ToAnswer(replies[0]);
+    EXPECT_TRUE(c.http.count(a.status)) << c.name << ": " << a.status;
+    ExpectOnlyManifestBytes(a, head, "http " + c.name);
+  }
+  ExpectAlive("the table");
+}
+
+// Bytes that try to make the server see two requests where there is one (or one where there
+// are two). Each is followed on the same connection by a plain request that closes it: the
+// server must answer exactly the requests a correct parser sees, or reject and close.
+TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
+  const std::string css = Css();
+  const std::string smuggled = "GET /static/js/app.js HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string last = RawRequest("GET", css, {});
+  struct Attempt {
+    std::string name;
+    std::string head;  // request line and fields, without the final CRLF
+    std::string body;
+  };
+  const std::vector<Attempt> attempts = {
+      {"two-content-lengths",
+       "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: " +
+           std::to_string(smuggled.size()) + "\r\n",
+       smuggled},
+      {"content-length-list",
+       "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0, " +
+           std::to_string(smuggled.size()) + "\r\n",
+       smuggled},
+      {"chunked-and-content-length",
+       "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+       "0\r\n\r\n" + smuggled},
+      {"chunked-not-last",
+       "GET " + css + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n",
+       "0\r\n\r\n" + smuggled},
+      {"obfuscated-chunked",
+       "GET " + css + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n",
+       "0\r\n\r\n" + smuggled},
+      {"negative-content-length", "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n",
+       smuggled},
+      {"obs-fold", "GET " + css + " HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n", ""},
+      {"nul-in-field",
+       "GET " + css + " HTTP/1.1\r\nHost: x\r\nX-A: a" + std::string(1, '\0') + "b\r\n", ""},
+      {"space-before-colon", "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n",
+       smuggled},
+      {"bare-cr", "GET " + css + " HTTP/1.1\rHost: x\r\n", ""},
+      {"huge-body", "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n",
+       std::string(70 * 1024, 'x')},
+  };
+  for (const Attempt& a : attempts) {
+    const std::string raw = Exchange(server_.port(), a.head + "\r\n" + a.body + last);
+    const std::vector<ex::Reply> replies = ParseAll(raw, false);
+    ASSERT_FALSE(replies.empty()) << a.name;
+    for (const ex::Reply& r : replies) {
+      const Answer answer = ToAnswer(r);
+      ExpectOnlyManifestBytes(answer, false, a.name);
+      // The smuggled request's answer would be app.js.
+      EXPECT_EQ(answer.body.find("export"), std::string::npos) << a.name << ": smuggled through";
+    }
+    const int first = replies[0].response.result_int();
+    if (replies.size() == 1) {
+      EXPECT_TRUE(first == 400 || first == 413 || first == 431 || first == 501)
+          << a.name << ": one answer, " << first;
+    } else {
+      // Read as one request with a body, then the plain request.
+      EXPECT_EQ(replies.size(), 2u) << a.name;
+      EXPECT_EQ(first, 200) << a.name;
+      EXPECT_EQ(replies[1].response.result_int(), 200) << a.name;
+    }
+  }
+  ExpectAlive("the smuggling attempts");
+}
+
+// A hundred requests in one write, then one that closes: a hundred and one answers, in order.
+TEST_F(HostileHttp, PipelinedRequestsAreAnsweredInOrder) {
+  std::string raw;
+  for (int i = 0; i < 100; ++i) raw += RawRequest("GET", i % 3 ? Css() : "/static/nope", {}, false);
+  raw += RawRequest("GET", Css(), {});
+  const std::vector<ex::Reply> replies = ParseAll(Exchange(server_.port(), raw), false);
+  ASSERT_EQ(replies.size(), 101u);
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    EXPECT_EQ(replies[i].response.result_int(), i < 100 && i % 3 == 0 ? 404 : 200) << i;
+    ExpectOnlyManifestBytes(ToAnswer(replies[i]), false, "pipelined " + std::to_string(i));
+  }
+}
+
+}  // namespace
