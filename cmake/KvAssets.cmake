@@ -12,7 +12,8 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
                     [NAMESPACE <namespace>]
                     [PREFIX <url-prefix>]
                     [EXCLUDE <pattern>...]
-                    [BODIES <incbin|literal>])
+                    [BODIES <incbin|literal>]
+                    [LAST_MODIFIED <mtime|git|epoch>])
 
   At build time, ``kv-assets generate`` walks ``<folder>`` (relative to the current source
   folder), skipping dotfiles (but not ``.well-known/``) and whatever ``.gitignore`` and
@@ -34,6 +35,25 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
     How bodies enter the object file: ``incbin`` (an assembler ``.incbin`` of one packed
     file; fastest, GCC and Clang on ELF) or ``literal`` (string literals of at most 16 KB).
     Default: ``incbin`` where it works, else ``literal``.
+  ``LAST_MODIFIED``
+    Where each file's ``Last-Modified`` comes from. Default ``mtime``.
+
+    ``mtime``
+      The file's modification time; when the environment variable ``SOURCE_DATE_EPOCH`` is
+      set while the build runs, that instead, for every file (a checkout's mtimes are the
+      time of the checkout, so reproducible builds cannot use them).
+    ``git``
+      The committer time of the last commit that changed the file, as
+      ``git log -1 --format=%ct -- <file>`` prints it: the same for every checkout of a
+      commit. Files that are not committed, or whose content differs from ``HEAD``'s, are
+      dated as in ``mtime`` mode. ``<folder>`` must be in a git work tree. In a shallow
+      clone the oldest fetched commit counts as having changed every file it contains (a
+      depth-1 clone dates every file at ``HEAD``'s commit). A commit or checkout re-runs
+      the generator on the next build.
+    ``epoch``
+      ``SOURCE_DATE_EPOCH`` for every file; the build fails when it is not set.
+
+    No file is ever dated later than the moment the generator runs.
 
   Example:
 
@@ -118,7 +138,7 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets
 endif()
 
 function(kv_assets_embed target folder)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES" "EXCLUDE")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED" "EXCLUDE")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kv_assets_embed: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -168,6 +188,15 @@ function(kv_assets_embed target folder)
     set(bodies literal)
   endif()
 
+  set(last_modified "mtime")
+  if(DEFINED arg_LAST_MODIFIED)
+    set(last_modified "${arg_LAST_MODIFIED}")
+  endif()
+  if(NOT last_modified MATCHES "^(mtime|git|epoch)$")
+    message(FATAL_ERROR
+            "kv_assets_embed: LAST_MODIFIED '${last_modified}' must be mtime, git or epoch")
+  endif()
+
   set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/kv_assets/${target}")
   set(header "${out_dir}/${name}.h")
   set(source "${out_dir}/${name}.cc")
@@ -184,6 +213,7 @@ function(kv_assets_embed target folder)
     KvAssets::kv-assets generate "${abs_folder}"
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
     "--prefix=${prefix}" "--bodies=${bodies}" ${excludes})
+  list(APPEND generate "--last-modified=${last_modified}")
   if(bodies STREQUAL "incbin")
     # The compiler's own dependency scan does not see .incbin.
     set_source_files_properties("${source}" PROPERTIES OBJECT_DEPENDS "${blob}")

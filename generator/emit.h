@@ -14,7 +14,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,8 +35,6 @@ struct EmitOptions {
   std::string prefix = "/";  // URL prefix, starts and ends with '/'
   BodyMode bodies = BodyMode::kIncbin;
   std::string depfile;  // "" for none
-  // When set, every Last-Modified is this instead of the file's mtime (SOURCE_DATE_EPOCH).
-  std::optional<std::int64_t> source_date_epoch;
   // No Last-Modified is later than this (the generator's clock): RFC 9110 §8.8.2.1 forbids a
   // Last-Modified later than the response's Date, and a file can carry a future mtime.
   std::int64_t latest_last_modified = std::numeric_limits<std::int64_t>::max();
@@ -60,7 +57,7 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
 // "a b/ü.css" -> "a%20b/%C3%BC.css". '/' stays.
 std::string UrlEncodePath(std::string_view path);
 
-// The Last-Modified time `file` is served with under `options`.
+// The Last-Modified time `file` is served with under `options`: its last_modified, capped.
 std::int64_t LastModified(const HashedFile& file, const EmitOptions& options);
 
 absl::Status WriteOutputs(const GeneratedFiles& files, const EmitOptions& options);

@@ -38,6 +38,8 @@ struct HashedFile {
   std::string tag;          // kTagLength characters
   std::string etag;         // "\"<22 characters>\""
   std::string tagged_path;  // TaggedPath(source.path, tag)
+  // Seconds since the Unix epoch: the mtime, until generator/last_modified.h says otherwise.
+  std::int64_t last_modified = 0;
 };
 
 Digest HashBytes(std::string_view bytes);

@@ -1,8 +1,9 @@
 // kv-assets: the build-time generator. Flags in, exit code out; the work is in
-// scan.h -> hash.h -> emit.h.
+// scan.h -> hash.h -> last_modified.h -> emit.h.
 //
 //   kv-assets generate <folder> --out-dir=DIR [--name=assets] [--namespace=assets]
-//       [--prefix=/] [--bodies=incbin|literal] [--depfile=FILE] [--exclude=PATTERN]...
+//       [--prefix=/] [--bodies=incbin|literal] [--last-modified=mtime|git|epoch]
+//       [--depfile=FILE] [--exclude=PATTERN]...
 
 #include <cstdlib>
 #include <ctime>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "generator/emit.h"
 #include "generator/hash.h"
+#include "generator/last_modified.h"
 #include "generator/scan.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
@@ -27,7 +29,7 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: kv-assets generate <folder> --out-dir=DIR [--name=NAME] [--namespace=NS]\n"
     "           [--prefix=/url/] [--bodies=incbin|literal] [--depfile=FILE]\n"
-    "           [--exclude=PATTERN]... [--scratch-dir=DIR]\n";
+    "           [--last-modified=mtime|git|epoch] [--exclude=PATTERN]... [--scratch-dir=DIR]\n";
 
 bool IsIdentifier(std::string_view s) {
   if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
@@ -52,6 +54,7 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
   std::string folder;
   EmitOptions emit;
   ScanOptions scan;
+  LastModifiedOptions dating;
   for (std::string_view arg : args) {
     const std::size_t eq = arg.find('=');
     const std::string_view key = arg.substr(0, eq);
@@ -87,6 +90,17 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
         return absl::InvalidArgumentError(
             absl::StrCat("--bodies=", value, ": expected incbin or literal"));
       }
+    } else if (key == "--last-modified") {
+      if (value == "mtime") {
+        dating.source = LastModifiedSource::kMtime;
+      } else if (value == "git") {
+        dating.source = LastModifiedSource::kGit;
+      } else if (value == "epoch") {
+        dating.source = LastModifiedSource::kEpoch;
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--last-modified=", value, ": expected mtime, git or epoch"));
+      }
     } else {
       return absl::InvalidArgumentError(absl::StrCat(Sv(arg), ": unknown option"));
     }
@@ -120,13 +134,16 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
       return absl::InvalidArgumentError(
           absl::StrCat("SOURCE_DATE_EPOCH=", epoch, ": not a whole number of seconds"));
     }
-    emit.source_date_epoch = value;
+    dating.source_date_epoch = value;
   }
 
   emit.latest_last_modified = static_cast<std::int64_t>(std::time(nullptr));
 
   KV_ASSETS_ASSIGN_OR_RETURN(ScanResult scanned, Scan(folder, scan));
   KV_ASSETS_ASSIGN_OR_RETURN(std::vector<HashedFile> hashed, HashFiles(std::move(scanned.files)));
+  KV_ASSETS_ASSIGN_OR_RETURN(FileTimes times, LastModifiedTimes(folder, hashed, dating));
+  for (std::size_t i = 0; i < hashed.size(); ++i) hashed[i].last_modified = times.times[i];
+  scanned.watched.insert(scanned.watched.end(), times.watched.begin(), times.watched.end());
   KV_ASSETS_ASSIGN_OR_RETURN(GeneratedFiles files, Emit(hashed, scanned.watched, emit));
   return WriteOutputs(files, emit);
 }
