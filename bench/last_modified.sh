@@ -8,14 +8,17 @@
 # then COMMITS - 1 commits (default 1,000 in all), each changing 1 to 3 files picked
 # pseudo-randomly, half of them outside site/. With the defaults, 59 % of site/'s files are
 # never changed after the first commit, so git mode walks the whole history. Prints the
-# median wall time and peak RSS of RUNS runs (default 5) of each mode. Not part of the test
-# suite.
+# median wall and CPU times and the peak RSS of RUNS runs (default 5) of each mode. Not part
+# of the test suite.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build/dev}"
 gen="$build/generator/kv-assets"
-[ -x "$gen" ] || { echo "bench/last_modified.sh: no generator at $gen; run scripts/dev build" >&2; exit 2; }
+if [ ! -x "$gen" ]; then
+  echo "bench/last_modified.sh: no generator at $gen; run scripts/dev build" >&2
+  exit 2
+fi
 files="${FILES:-2000}"
 commits="${COMMITS:-1000}"
 runs="${RUNS:-5}"
@@ -33,7 +36,8 @@ stream() {
       printf 'src/lib%04d.cc' $(($1 - files))
     fi
   }
-  printf 'commit refs/heads/main\ncommitter Bench <bench@example.com> %d +0000\ndata 7\ninitial\n' "$t"
+  printf 'commit refs/heads/main\ncommitter Bench <bench@example.com> %d +0000\n' "$t"
+  printf 'data 7\ninitial\n'
   for ((f = 0; f < files + 500; f++)); do
     path="$(path_of "$f")"
     printf 'M 100644 inline %s\ndata %d\n%s\n' "$path" $((${#path} + 1)) "$path"
@@ -60,17 +64,20 @@ if [ ! -d "$repo/.git" ]; then
   git -C "$repo" checkout -q -f main
 fi
 
-measure() {  # measure LABEL MODE: median wall seconds and peak RSS of $runs runs
+# measure LABEL MODE: of $runs runs, the median wall time, the median CPU time (user + system:
+# less disturbed by other work on the machine) and the peak RSS.
+measure() {
   local label="$1" mode="$2" out="$work/out-$2" i
   rm -rf "$out" && mkdir -p "$out"
   for ((i = 0; i < runs; i++)); do
-    /usr/bin/time -f "%e %M" -o "$work/time-$i.txt" env SOURCE_DATE_EPOCH= "$gen" generate \
-      "$repo/site" "--out-dir=$out" --name=bench --last-modified="$mode" >/dev/null
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time-$i.txt" env SOURCE_DATE_EPOCH= "$gen" \
+      generate "$repo/site" "--out-dir=$out" --name=bench --last-modified="$mode" >/dev/null
   done
-  sort -n "$work"/time-*.txt | sed -n "$(((runs + 1) / 2))p" | {
-    read -r secs kb
-    printf '%-40s %8.2f s %8d MB\n' "$label" "$secs" "$((kb / 1024))"
-  }
+  local median=$(((runs + 1) / 2)) wall cpu kb
+  wall=$(cut -d' ' -f1 "$work"/time-*.txt | sort -n | sed -n "${median}p")
+  cpu=$(awk '{print $2 + $3}' "$work"/time-*.txt | sort -n | sed -n "${median}p")
+  kb=$(cut -d' ' -f4 "$work"/time-*.txt | sort -n | tail -1)
+  printf '%-34s wall %5.2f s  cpu %5.2f s  %5d MB\n' "$label" "$wall" "$cpu" "$((kb / 1024))"
   rm -f "$work"/time-*.txt
 }
 

@@ -40,7 +40,6 @@ struct GitFree {
 using GitRepository = std::unique_ptr<git_repository, GitFree<&git_repository_free>>;
 using GitConfig = std::unique_ptr<git_config, GitFree<&git_config_free>>;
 using GitReference = std::unique_ptr<git_reference, GitFree<&git_reference_free>>;
-using GitObject = std::unique_ptr<git_object, GitFree<&git_object_free>>;
 using GitCommit = std::unique_ptr<git_commit, GitFree<&git_commit_free>>;
 using GitTree = std::unique_ptr<git_tree, GitFree<&git_tree_free>>;
 using GitTreeEntry = std::unique_ptr<git_tree_entry, GitFree<&git_tree_entry_free>>;

@@ -134,7 +134,7 @@ TEST(Cli, SourceDateEpochSetsLastModified) {
 
 TEST(Cli, GitModeDatesByCommitAndDepfileListsHead) {
   TempDir t;
-  const std::string repo = t.Mkdir("repo");
+  const std::string repo = std::filesystem::canonical(t.Mkdir("repo")).string();
   ASSERT_EQ(test_util::RunGit(repo, {"init", "-q", "-b", "main"}).exit_code, 0);
   t.Write("repo/site/a.css", "a");
   ASSERT_EQ(test_util::RunGit(repo, {"add", "-A"}).exit_code, 0);

@@ -23,13 +23,20 @@ using ::kv_assets::test_util::TempDir;
 
 constexpr std::int64_t kT = 1600000000;  // 2020-09-13: commits are dated kT + n
 
-// A repository in `dir`, made and changed with the git CLI.
+// A repository made and changed with the git CLI.
 class Repo {
  public:
-  explicit Repo(std::string dir) : dir_(std::move(dir)) {
-    std::filesystem::create_directories(dir_);
-    Git({"init", "-q", "-b", "main"});
+  // A new repository; `dir` is created if need be.
+  static Repo Init(const std::string& dir) {
+    std::filesystem::create_directories(dir);
+    Repo r(dir);
+    r.Git({"init", "-q", "-b", "main"});
+    return r;
   }
+  // A clone or a linked worktree that git made.
+  static Repo Existing(const std::string& dir) { return Repo(dir); }
+
+  // Canonical, as libgit2 reports paths.
   const std::string& dir() const { return dir_; }
 
   std::string Git(const std::vector<std::string>& args, std::int64_t date = 0,
@@ -53,6 +60,8 @@ class Repo {
   }
 
  private:
+  explicit Repo(const std::string& dir) : dir_(std::filesystem::canonical(dir).string()) {}
+
   std::string dir_;
 };
 
@@ -125,7 +134,7 @@ void MakeHistory(const Repo& r) {
 TEST(LastModified, GitModeAgreesWithGitLog) {
   if (!GitAvailable()) GTEST_SKIP() << "git is not installed";
   TempDir t;
-  const Repo r(t.path() + "/repo");
+  const Repo r = Repo::Init(t.path() + "/repo");
   MakeHistory(r);
   const std::string folder = r.dir() + "/web/public";
   // The work tree: one edited file and one untracked, each with a known mtime.
@@ -157,10 +166,10 @@ TEST(LastModified, GitModeAgreesWithGitLog) {
 TEST(LastModified, GitModeInALinkedWorktree) {
   if (!GitAvailable()) GTEST_SKIP() << "git is not installed";
   TempDir t;
-  const Repo r(t.path() + "/repo");
+  const Repo r = Repo::Init(t.path() + "/repo");
   MakeHistory(r);
   r.Git({"worktree", "add", "-q", t.path() + "/linked", "side"});
-  const Repo linked(t.path() + "/linked");
+  const Repo linked = Repo::Existing(t.path() + "/linked");
   const absl::StatusOr<Dated> dated = DateFolder(linked.dir() + "/web/public", kGit);
   ASSERT_TRUE(dated.ok()) << dated.status();
   EXPECT_EQ(dated->times.at("e.txt"), kT + 310);
@@ -175,12 +184,12 @@ TEST(LastModified, GitModeInALinkedWorktree) {
 TEST(LastModified, GitModeInAShallowCloneDatesFilesAtTheBoundary) {
   if (!GitAvailable()) GTEST_SKIP() << "git is not installed";
   TempDir t;
-  const Repo r(t.path() + "/repo");
+  const Repo r = Repo::Init(t.path() + "/repo");
   MakeHistory(r);
   for (const std::string depth : {"1", "3"}) {
     const std::string clone = t.path() + "/depth" + depth;
     r.Git({"clone", "-q", "--depth", depth, "file://" + r.dir(), clone});
-    const Repo c(clone);
+    const Repo c = Repo::Existing(clone);
     const absl::StatusOr<Dated> dated = DateFolder(clone + "/web/public", kGit);
     ASSERT_TRUE(dated.ok()) << dated.status();
     for (const auto& [path, time] : dated->times) {
@@ -196,7 +205,7 @@ TEST(LastModified, GitModeInAShallowCloneDatesFilesAtTheBoundary) {
 TEST(LastModified, GitModeSeesThroughLineEndingConversion) {
   if (!GitAvailable()) GTEST_SKIP() << "git is not installed";
   TempDir t;
-  const Repo r(t.path() + "/repo");
+  const Repo r = Repo::Init(t.path() + "/repo");
   r.Write("a.txt", "one\ntwo\n");
   r.Commit(0);
   // Checked out on Windows, say: CRLF in the work tree, LF in the repository.
@@ -211,7 +220,7 @@ TEST(LastModified, GitModeSeesThroughLineEndingConversion) {
 TEST(LastModified, GitModeWatchesWhatMovesWithHead) {
   if (!GitAvailable()) GTEST_SKIP() << "git is not installed";
   TempDir t;
-  const Repo r(t.path() + "/repo");
+  const Repo r = Repo::Init(t.path() + "/repo");
   r.Write("public/a.css", "a");
   const std::string folder = r.dir() + "/public";
   const std::string git = r.dir() + "/.git/";
@@ -257,7 +266,7 @@ TEST(LastModified, GitModeOutsideARepositoryIsAnErrorNamingTheFolder) {
 TEST(LastModified, SourceDateEpochReplacesMtimesButNotCommitTimes) {
   if (!GitAvailable()) GTEST_SKIP() << "git is not installed";
   TempDir t;
-  const Repo r(t.path() + "/repo");
+  const Repo r = Repo::Init(t.path() + "/repo");
   r.Write("public/committed.css", "a");
   r.Commit(0);
   r.Write("public/untracked.css", "b");
@@ -298,7 +307,7 @@ TEST(LastModified, EpochModeWithoutSourceDateEpochIsAnError) {
 TEST(LastModified, TwoClonesOfOneCommitGiveByteIdenticalHeaders) {
   if (!GitAvailable()) GTEST_SKIP() << "git is not installed";
   TempDir t;
-  const Repo r(t.path() + "/repo");
+  const Repo r = Repo::Init(t.path() + "/repo");
   MakeHistory(r);
   std::map<std::string, std::string> headers;  // by clone and mode
   for (const std::string clone : {"one", "two"}) {
