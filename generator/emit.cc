@@ -176,6 +176,32 @@ std::string_view CodingEnumerator(Coding coding) {
   return "";
 }
 
+std::string RefLiteral(StringTable::Ref r) {
+  return absl::StrCat("{", r.offset, ", ", r.size, "}");
+}
+
+// The kVariants array: each asset's variants, assets in order, `etags` in the same order.
+std::string VariantArray(const std::vector<HashedFile>& files, const BlobLayout& layout,
+                         const std::vector<StringTable::Ref>& etags) {
+  std::string out = absl::StrCat(
+      "// Fields: strings, etag, coding, offset, size. Each asset's, smallest first.\n",
+      "inline constexpr std::array<::kv_assets::Variant, ", etags.size(), "> kVariants{{\n");
+  std::size_t i = 0;
+  for (const HashedFile& f : files) {
+    if (!f.variants.empty()) {
+      absl::StrAppend(&out, "    // ", CppStringLiteral(f.source.path), "\n");
+    }
+    for (const EncodedVariant& v : f.variants) {
+      absl::StrAppend(&out, "    {kStrings, ", RefLiteral(etags[i]), ", ",
+                      Sv(CodingEnumerator(v.coding)), ", ", layout.variants[i], ", ",
+                      v.bytes.size(), "},\n");
+      ++i;
+    }
+  }
+  out += "}};\n\n";
+  return out;
+}
+
 std::size_t CountVariants(const std::vector<HashedFile>& files) {
   std::size_t n = 0;
   for (const HashedFile& f : files) n += f.variants.size();
@@ -234,9 +260,7 @@ std::string Header(const std::vector<HashedFile>& files, const BlobLayout& layou
                   "//         last_modified_unix, offset, size, first_variant, variant_count.\n"
                   "inline constexpr std::array<::kv_assets::Asset, ",
                   files.size(), "> kAssets{{\n");
-  const auto ref = [](StringTable::Ref r) {
-    return absl::StrCat("{", r.offset, ", ", r.size, "}");
-  };
+  const auto ref = RefLiteral;
   std::size_t first_variant = 0;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const HashedFile& f = files[i];
@@ -249,23 +273,8 @@ std::string Header(const std::vector<HashedFile>& files, const BlobLayout& layou
                     ", ", count, "},\n");
     first_variant += count;
   }
-  absl::StrAppend(&out, "}};\n\n",
-                  "// Fields: strings, etag, coding, offset, size. Each asset's, smallest first.\n",
-                  "inline constexpr std::array<::kv_assets::Variant, ", variant_count,
-                  "> kVariants{{\n");
-  std::size_t v_index = 0;
-  for (const HashedFile& f : files) {
-    if (!f.variants.empty())
-      absl::StrAppend(&out, "    // ", CppStringLiteral(f.source.path), "\n");
-    for (const EncodedVariant& v : f.variants) {
-      absl::StrAppend(&out, "    {kStrings, ", ref(variant_etags[v_index]), ", ",
-                      Sv(CodingEnumerator(v.coding)), ", ", layout.variants[v_index], ", ",
-                      v.bytes.size(), "},\n");
-      ++v_index;
-    }
-  }
-  absl::StrAppend(&out, "}};\n\n", "inline constexpr std::array<std::uint32_t, ", by_tagged.size(),
-                  "> kByTagged{{");
+  absl::StrAppend(&out, "}};\n\n", VariantArray(files, layout, variant_etags),
+                  "inline constexpr std::array<std::uint32_t, ", by_tagged.size(), "> kByTagged{{");
   for (std::size_t i = 0; i < by_tagged.size(); ++i) {
     absl::StrAppend(&out, i % 16 == 0 ? "\n    " : " ", by_tagged[i], ",");
   }
