@@ -177,7 +177,8 @@ CacheLookup ReadCacheEntry(const std::string& dir, const std::string& name,
   }
   const std::string_view b = *bytes;
   if (b.size() < kCacheHeaderSize || b.substr(0, 4) != kCacheMagic ||
-      static_cast<std::uint8_t>(b[4]) != kCacheFormat || b[5] > 1 || b[6] != 0 || b[7] != 0) {
+      static_cast<std::uint8_t>(b[4]) != kCacheFormat || static_cast<std::uint8_t>(b[5]) > 1 ||
+      b[6] != 0 || b[7] != 0) {
     return {CacheState::kDamaged, {}};
   }
   const bool kept = b[5] == 1;
