@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Cost of LAST_MODIFIED git against mtime: one `kv-assets generate` run of each on a synthetic
-# repository (made once, with `git fast-import`, in a cache folder).
+# Cost of LAST_MODIFIED git against mtime: one `kv-assets generate --compress=none` run of each
+# on a synthetic repository (made once, with `git fast-import`, in a cache folder).
 #
 #   bench/last_modified.sh [build-dir]      (default: build/dev, as scripts/dev builds it)
 #
@@ -71,7 +71,8 @@ measure() {
   rm -rf "$out" && mkdir -p "$out"
   for ((i = 0; i < runs; i++)); do
     /usr/bin/time -f "%e %U %S %M" -o "$work/time-$i.txt" env SOURCE_DATE_EPOCH= "$gen" \
-      generate "$repo/site" "--out-dir=$out" --name=bench --last-modified="$mode" >/dev/null
+      generate "$repo/site" "--out-dir=$out" --name=bench --compress=none \
+      --last-modified="$mode" >/dev/null
   done
   local median=$(((runs + 1) / 2)) wall cpu kb
   wall=$(cut -d' ' -f1 "$work"/time-*.txt | sort -n | sed -n "${median}p")

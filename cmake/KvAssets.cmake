@@ -13,6 +13,7 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
                     [PREFIX <url-prefix>]
                     [EXCLUDE <pattern>...]
                     [BODIES <incbin|literal>]
+                    [COMPRESS <gzip|brotli|zstd>... | COMPRESS NONE]
                     [LAST_MODIFIED <mtime|git|epoch>])
 
   At build time, ``kv-assets generate`` walks ``<folder>`` (relative to the current source
@@ -35,6 +36,13 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
     How bodies enter the object file: ``incbin`` (an assembler ``.incbin`` of one packed
     file; fastest, GCC and Clang on ELF) or ``literal`` (string literals of at most 16 KB).
     Default: ``incbin`` where it works, else ``literal``.
+  ``COMPRESS``
+    Content codings to precompress with, any of ``gzip`` (zlib level 9), ``brotli`` (quality
+    11) and ``zstd`` (level 19), or ``NONE``. Default: all three. Only types that compress
+    (text, JSON, SVG, WebAssembly, uncompressed fonts, ...) are, never PNG, JPEG, WOFF2 and
+    the like, and a variant is kept only when it saves at least 10 % and 32 bytes. Results
+    are cached under ``${CMAKE_CURRENT_BINARY_DIR}/kv_assets/<target>/``, so a build
+    compresses only the files that changed.
   ``LAST_MODIFIED``
     Where each file's ``Last-Modified`` comes from. Default ``mtime``.
 
@@ -131,6 +139,31 @@ function(_kv_assets_after_generate)
   file(TOUCH "${KV_ASSETS_STAMP}")
 endfunction()
 
+# The generator's --compress= flag for kv_assets_embed()'s COMPRESS values (empty: the default).
+function(_kv_assets_compress_flag out codings)
+  if(NOT codings)
+    set(codings gzip brotli zstd)
+  endif()
+  if(codings STREQUAL "NONE")
+    set("${out}" "--compress=none" PARENT_SCOPE)
+    return()
+  endif()
+  set(tokens "")
+  foreach(coding IN LISTS codings)
+    if(coding STREQUAL "gzip" OR coding STREQUAL "zstd")
+      list(APPEND tokens "${coding}")
+    elseif(coding STREQUAL "brotli")
+      list(APPEND tokens br)
+    else()
+      message(FATAL_ERROR "kv_assets_embed: COMPRESS '${coding}' must be gzip, brotli or zstd "
+                          "(or NONE alone)")
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES tokens)
+  list(JOIN tokens "," tokens)
+  set("${out}" "--compress=${tokens}" PARENT_SCOPE)
+endfunction()
+
 if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets.cmake
   _kv_assets_after_generate()
   cmake_policy(POP)
@@ -138,7 +171,8 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets
 endif()
 
 function(kv_assets_embed target folder)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED" "EXCLUDE")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED"
+                        "EXCLUDE;COMPRESS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kv_assets_embed: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -188,6 +222,8 @@ function(kv_assets_embed target folder)
     set(bodies literal)
   endif()
 
+  _kv_assets_compress_flag(compress "${arg_COMPRESS}")
+
   set(last_modified "mtime")
   if(DEFINED arg_LAST_MODIFIED)
     set(last_modified "${arg_LAST_MODIFIED}")
@@ -212,8 +248,8 @@ function(kv_assets_embed target folder)
   set(generate
     KvAssets::kv-assets generate "${abs_folder}"
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
-    "--prefix=${prefix}" "--bodies=${bodies}" ${excludes})
-  list(APPEND generate "--last-modified=${last_modified}")
+    "--prefix=${prefix}" "--bodies=${bodies}" "${compress}" "--last-modified=${last_modified}"
+    ${excludes})
   if(bodies STREQUAL "incbin")
     # The compiler's own dependency scan does not see .incbin.
     set_source_files_properties("${source}" PROPERTIES OBJECT_DEPENDS "${blob}")

@@ -1,7 +1,9 @@
-// generator/emit.h — step 3 of 3: the C++ a build compiles, and the files it writes.
+// generator/emit.h — step 5 of 5: the C++ a build compiles, and the files it writes.
 //
-// Emit() is pure: from the hashed files it makes the text of a header (the constexpr
-// manifest and Tag()), a source file (the bodies), the packed body blob and a depfile.
+// Emit() is pure: from the hashed (and compressed) files it makes the text of a header (the
+// constexpr manifest with its precompressed variants, and Tag()), a source file (the bodies),
+// the packed blob of bodies and variants and a depfile. A variant's ETag is its file's with
+// "-" and the coding's token before the closing quote: "\"AgAqgKEUbDbzTgz9Ul-B8A-br\"".
 // WriteOutputs() then replaces each output only when its content changed, atomically,
 // blob first and header last, so a failed run leaves the previous outputs in place.
 //

@@ -1,6 +1,6 @@
-// generator/last_modified.h — the Last-Modified time each file is served with.
+// generator/last_modified.h — step 3 of 5: the Last-Modified time each file is served with.
 //
-// Between hash and emit: from the hashed files to one time per file, taken from one of
+// From the hashed files to one time per file, taken from one of
 //
 //   mtime  the file's modification time. When SOURCE_DATE_EPOCH is set, that instead, for
 //          every file: a fresh checkout's mtimes are the time of the checkout, so a

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "kv_assets/http_date.h"
@@ -21,24 +22,39 @@ TEST(Allocation, RequestPathAllocatesNothing) {
   const std::string long_target = "/static/" + std::string(20000, 'x');
   const std::string later =
       FormatHttpDate(site_assets::kManifest.Find("css/a.css")->last_modified_unix + 60);
+  using Field = std::optional<std::string_view>;
   struct Case {
-    std::string_view method, target, inm, ims;
+    std::string_view method, target;
+    Field inm, ims, accept_encoding, range, if_match;
     int status;
   };
+  const Field none;
   const Case cases[] = {
-      {"GET", "/static/css/a.css", "", "", 200},
-      {"GET", tagged, "", "", 200},
-      {"HEAD", tagged, "", "", 200},
-      {"GET", tagged, etag, "", 304},
-      {"GET", "/static/css/a.css", "", later, 304},
-      {"GET", "/static/nope.css", "", "", 404},
-      {"GET", long_target, "", "", 404},
-      {"GET", "/static/%2e%2e/x", "", "", 400},
-      {"POST", "/static/css/a.css", "", "", 405},
+      {"GET", "/static/css/a.css", none, none, none, none, none, 200},
+      {"GET", tagged, none, none, "gzip, deflate, br, zstd", none, none, 200},
+      {"HEAD", tagged, none, none, none, none, none, 200},
+      {"GET", tagged, etag, none, none, none, none, 304},
+      {"GET", "/static/css/a.css", none, later, none, none, none, 304},
+      {"GET", tagged, none, none, none, "bytes=0-3", none, 206},
+      {"GET", tagged, none, none, none, "bytes=0-1,4-5,-2", none, 206},
+      {"GET", tagged, none, none, none, "bytes=100000-", none, 416},
+      {"GET", tagged, none, none, none, none, "\"other\"", 412},
+      {"GET", tagged, none, none, "identity;q=0", none, none, 406},
+      {"GET", "/static/nope.css", none, none, none, none, none, 404},
+      {"GET", long_target, none, none, none, none, none, 404},
+      {"GET", "/static/%2e%2e/x", none, none, none, none, none, 400},
+      {"POST", "/static/css/a.css", none, none, none, none, none, 405},
   };
   long total = 0;
   for (const Case& c : cases) {
-    Request r{c.method, c.target, c.inm, c.ims};
+    Request r;
+    r.method = c.method;
+    r.target = c.target;
+    r.if_none_match = c.inm;
+    r.if_modified_since = c.ims;
+    r.accept_encoding = c.accept_encoding;
+    r.range = c.range;
+    r.if_match = c.if_match;
     const long before = test_util::Allocations();
     const Response res = server.Handle(r);
     const long allocated = test_util::Allocations() - before;

@@ -145,7 +145,7 @@ BeastResponse MakeResponse(const HttpRequest& req, http::status status,
   res.set(http::field::content_type, kv_assets::ToBeastView(content_type));
   res.set(http::field::cache_control, kv_assets::ToBeastView(cache_control));
   res.content_length(body.size());
-  if (req.method() != http::verb::head) res.body() = {body.data(), body.size()};
+  if (req.method() != http::verb::head) res.body().AddBodyPiece(body);
   res.keep_alive(req.keep_alive());
   return res;
 }

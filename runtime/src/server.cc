@@ -1,7 +1,9 @@
 // One request, from target to bytes: method check -> target to path -> percent-decode ->
-// prefix -> manifest lookup (untagged or tagged name) -> preconditions -> 200 or 304.
+// prefix -> manifest lookup (untagged or tagged name) -> content coding -> preconditions
+// (412/304) -> Range -> 200, 206 or 416. The field parsers are in http_fields.cc.
 #include "kv_assets/server.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -90,33 +92,35 @@ PathError DecodePath(std::string_view path, char (&out)[kMaxPath], std::size_t& 
   return dot_segment() ? PathError::kBadRequest : PathError::kNone;
 }
 
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-// RFC 9110 §13.1.2: does the If-None-Match list name `etag` (weak comparison) or "*"?
-// A malformed member ends the parse with what matched so far.
-bool IfNoneMatchMatches(std::string_view field, std::string_view etag) {
-  const std::string_view opaque = etag.substr(etag.starts_with("W/") ? 2 : 0);
-  std::size_t i = 0;
-  while (i < field.size()) {
-    while (i < field.size() && (IsOws(field[i]) || field[i] == ',')) ++i;
-    if (i == field.size()) break;
-    if (field[i] == '*') return true;
-    if (field.substr(i, 2) == "W/") i += 2;
-    if (i >= field.size() || field[i] != '"') return false;
-    const std::size_t close = field.find('"', i + 1);
-    if (close == std::string_view::npos) return false;
-    if (field.substr(i, close - i + 1) == opaque) return true;
-    i = close + 1;
-  }
-  return false;
-}
-
 }  // namespace
 
 void Response::AddHeader(std::string_view name, std::string_view value) {
   if (field_count_ < kMaxHeaders) {
-    std::construct_at(&storage_.fields[field_count_++], HeaderField{name, value});
+    std::construct_at(&fields_.items[field_count_++], HeaderField{name, value});
   }
+}
+
+void Response::AddBodyPiece(std::string_view bytes) {
+  if (piece_count_ < kMaxBodyPieces) {
+    std::construct_at(&pieces_.items[piece_count_++], bytes);
+  }
+}
+
+std::optional<std::string_view> Response::StoreText(std::initializer_list<std::string_view> parts) {
+  std::size_t total = 0;
+  for (std::string_view part : parts) total += part.size();
+  if (total > kTextCapacity - text_size_) return std::nullopt;
+  char* const begin = text_.items + text_size_;
+  char* out = begin;
+  for (std::string_view part : parts) out = std::copy(part.begin(), part.end(), out);
+  text_size_ += total;
+  return std::string_view(begin, total);
+}
+
+std::string Response::BodyString() const {
+  std::string out;
+  for (std::string_view piece : body()) out += piece;
+  return out;
 }
 
 std::string_view Response::header(std::string_view name) const {
@@ -126,12 +130,152 @@ std::string_view Response::header(std::string_view name) const {
   return {};
 }
 
+std::string_view Response::Rebase(std::string_view view, const Response& from) const {
+  const char* const base = from.text_.items;
+  if (view.data() < base || view.data() >= base + from.text_size_) return view;
+  return std::string_view(text_.items + (view.data() - base), view.size());
+}
+
+void Response::CopyFrom(const Response& other) {
+  status = other.status;
+  reason = other.reason;
+  content_length = other.content_length;
+  has_content_length = other.has_content_length;
+  asset = other.asset;
+  variant = other.variant;
+  text_size_ = other.text_size_;
+  std::copy_n(other.text_.items, text_size_, text_.items);
+  field_count_ = other.field_count_;
+  for (std::size_t i = 0; i < field_count_; ++i) {
+    const HeaderField& f = other.fields_.items[i];
+    std::construct_at(&fields_.items[i], HeaderField{f.name, Rebase(f.value, other)});
+  }
+  piece_count_ = other.piece_count_;
+  for (std::size_t i = 0; i < piece_count_; ++i) {
+    std::construct_at(&pieces_.items[i], Rebase(other.pieces_.items[i], other));
+  }
+}
+
 bool Server::Owns(std::string_view target) const {
   const std::optional<std::string_view> path = TargetPath(target);
   return path.has_value() && path->starts_with(manifest_->prefix);
 }
 
 namespace {
+
+using internal::AcceptEncoding;
+using internal::Comparison;
+using internal::RangeSet;
+using internal::RangeStatus;
+
+AcceptEncoding::Entry EntryOf(Coding coding) {
+  switch (coding) {
+    case Coding::kGzip:
+      return AcceptEncoding::kGzip;
+    case Coding::kBrotli:
+      return AcceptEncoding::kBr;
+    case Coding::kZstd:
+      return AcceptEncoding::kZstd;
+  }
+  return AcceptEncoding::kIdentity;
+}
+
+// The representation to send: false when none is acceptable; else `chosen` is the variant,
+// or nullptr for identity. Highest weight wins; among equal weights the smallest, which is
+// the first variant (they are sorted by size, and identity is larger than any kept variant).
+bool Negotiate(const std::optional<std::string_view>& field, std::span<const Variant> variants,
+               const Variant*& chosen) {
+  chosen = nullptr;
+  // No field: identity (see server.h). Without variants there is nothing to choose either,
+  // unless the client excluded identity.
+  if (!field.has_value()) return true;
+  const AcceptEncoding accept = internal::ParseAcceptEncoding(*field);
+  int best = accept.Weight(AcceptEncoding::kIdentity);
+  for (const Variant& v : variants) {
+    const int weight = accept.Weight(EntryOf(v.coding));
+    if (weight > best || (weight == best && weight > 0 && chosen == nullptr)) {
+      best = weight;
+      chosen = &v;
+    }
+  }
+  return best > 0;
+}
+
+// If-Range (§13.1.5): true when the validator names the representation exactly: a strong
+// entity-tag equal to `etag`, or a date equal to Last-Modified.
+bool IfRangeHolds(std::string_view field, std::string_view etag, const Asset& asset) {
+  if (internal::IsStrongEntityTagMatch(field, etag)) return true;
+  const std::optional<std::int64_t> date = ParseHttpDate(field);
+  return date.has_value() && *date == asset.last_modified_unix;
+}
+
+// Decimal digits of `value` in `buffer`, which must hold 20.
+std::string_view FormatNumber(std::uint64_t value, char (&buffer)[20]) {
+  char* end = buffer + sizeof(buffer);
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  return std::string_view(p, static_cast<std::size_t>(end - p));
+}
+
+// "bytes <first>-<last>/<length>" in `res`'s storage.
+std::optional<std::string_view> ContentRange(Response& res, std::string_view prefix,
+                                             const internal::ByteRange& r, std::uint64_t length) {
+  char a[20], b[20], c[20];
+  return res.StoreText({prefix, "bytes ", FormatNumber(r.first, a), "-", FormatNumber(r.last, b),
+                        "/", FormatNumber(length, c)});
+}
+
+std::string_view Slice(std::string_view bytes, const internal::ByteRange& r) {
+  return bytes.substr(static_cast<std::size_t>(r.first),
+                      static_cast<std::size_t>(r.last - r.first + 1));
+}
+
+// Sets the body and Content-Length of a 206 for `ranges` of `bytes` (length `length`), with
+// the fields that differ from a 200. False, leaving the body unset, when the part headers do
+// not fit in the Response; the caller then sends the whole body.
+bool SetPartialBody(Response& res, const RangeSet& ranges, std::string_view bytes,
+                    std::uint64_t length, std::string_view content_type, std::string_view etag) {
+  if (ranges.count == 1) {
+    const std::optional<std::string_view> value = ContentRange(res, "", ranges.ranges[0], length);
+    if (!value.has_value()) return false;
+    res.AddHeader("Content-Type", content_type);
+    res.AddHeader("Content-Range", *value);
+    res.content_length = ranges.ranges[0].last - ranges.ranges[0].first + 1;
+    if (!bytes.empty()) res.AddBodyPiece(Slice(bytes, ranges.ranges[0]));
+    return true;
+  }
+  // The boundary is the representation's hash: no body contains its own hash.
+  const std::string_view boundary = etag.substr(1, etag.size() - 2);
+  const std::optional<std::string_view> type =
+      res.StoreText({"multipart/byteranges; boundary=", boundary});
+  if (!type.has_value()) return false;
+  std::string_view heads[internal::kMaxRanges];
+  for (std::size_t i = 0; i < ranges.count; ++i) {
+    const std::string_view lead = i == 0 ? "--" : "\r\n--";
+    const std::optional<std::string_view> range_value =
+        ContentRange(res, "\r\nContent-Range: ", ranges.ranges[i], length);
+    const std::optional<std::string_view> head =
+        range_value.has_value() ? res.StoreText({lead, boundary, "\r\nContent-Type: ", content_type,
+                                                 *range_value, "\r\n\r\n"})
+                                : std::nullopt;
+    if (!head.has_value()) return false;
+    heads[i] = *head;
+  }
+  const std::optional<std::string_view> tail = res.StoreText({"\r\n--", boundary, "--\r\n"});
+  if (!tail.has_value()) return false;
+  res.AddHeader("Content-Type", *type);
+  res.content_length = tail->size();
+  for (std::size_t i = 0; i < ranges.count; ++i) {
+    res.content_length += heads[i].size() + (ranges.ranges[i].last - ranges.ranges[i].first + 1);
+    res.AddBodyPiece(heads[i]);
+    if (!bytes.empty()) res.AddBodyPiece(Slice(bytes, ranges.ranges[i]));
+  }
+  res.AddBodyPiece(*tail);
+  return true;
+}
 
 // Handle()'s work, writing into `res` so that every path returns the one object the caller
 // made: returning different Response objects from different branches cost a 400-byte copy a
@@ -146,7 +290,7 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
     res.AddHeader("Cache-Control", options.error_cache_control);
     res.content_length = body.size();
     res.has_content_length = true;
-    res.body = head ? std::string_view() : body;
+    if (!head) res.AddBodyPiece(body);
   };
 
   if (!head && request.method != "GET") {
@@ -178,40 +322,89 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
     tagged = asset != nullptr;
   }
   if (asset == nullptr) return error(404, "Not Found", "404 Not Found\n");
-
   res.asset = asset;
+
+  // Every answer about a resource with variants depends on Accept-Encoding (§12.5.5), 304s
+  // and errors included, so that no cache hands one client's choice to another.
+  const std::span<const Variant> variants = manifest.VariantsOf(*asset);
+  if (!variants.empty()) res.AddHeader("Vary", "Accept-Encoding");
+  const Variant* variant = nullptr;
+  if (!Negotiate(request.accept_encoding, variants, variant)) {
+    return error(406, "Not Acceptable", "406 Not Acceptable\n");
+  }
+  res.variant = variant;
+  const std::string_view etag = variant != nullptr ? variant->etag() : asset->etag();
+  const std::uint64_t length = variant != nullptr ? variant->size : asset->size;
   const std::string_view cache_control =
       tagged ? options.tagged_cache_control : options.untagged_cache_control;
 
-  // RFC 9110 §13.2.2: If-None-Match decides alone when present; only without it does
-  // If-Modified-Since count, and only when it is one valid date.
-  bool not_modified = false;
-  if (!request.if_none_match.empty()) {
-    not_modified = IfNoneMatchMatches(request.if_none_match, asset->etag());
-  } else if (!request.if_modified_since.empty()) {
-    const std::optional<std::int64_t> since = ParseHttpDate(request.if_modified_since);
-    not_modified = since.has_value() && asset->last_modified_unix <= *since;
+  // §13.2.2, steps 1 and 2: the client wants this exact representation, or one unchanged
+  // since a date.
+  if (request.if_match.has_value()) {
+    if (!internal::EntityTagListMatches(*request.if_match, etag, Comparison::kStrong)) {
+      return error(412, "Precondition Failed", "412 Precondition Failed\n");
+    }
+  } else if (request.if_unmodified_since.has_value()) {
+    const std::optional<std::int64_t> since = ParseHttpDate(*request.if_unmodified_since);
+    if (since.has_value() && asset->last_modified_unix > *since) {
+      return error(412, "Precondition Failed", "412 Precondition Failed\n");
+    }
   }
 
+  // Steps 3 and 4: If-None-Match decides alone when present; only without it does
+  // If-Modified-Since count, and only when it is one valid date.
+  bool not_modified = false;
+  if (request.if_none_match.has_value()) {
+    not_modified = internal::EntityTagListMatches(*request.if_none_match, etag, Comparison::kWeak);
+  } else if (request.if_modified_since.has_value()) {
+    const std::optional<std::int64_t> since = ParseHttpDate(*request.if_modified_since);
+    not_modified = since.has_value() && asset->last_modified_unix <= *since;
+  }
   if (not_modified) {
     res.status = 304;
     res.reason = "Not Modified";
-    res.AddHeader("ETag", asset->etag());
+    res.AddHeader("ETag", etag);
     res.AddHeader("Cache-Control", cache_control);
     res.AddHeader("Last-Modified", asset->last_modified());
     return;
   }
 
+  // Step 5: Range, for GET only (§14.2), and only while If-Range names this representation.
+  RangeSet ranges;
+  RangeStatus range_status = RangeStatus::kIgnore;
+  if (!head && request.range.has_value() &&
+      (!request.if_range.has_value() || IfRangeHolds(*request.if_range, etag, *asset))) {
+    range_status = internal::ParseRange(*request.range, length, ranges);
+  }
+  if (range_status == RangeStatus::kUnsatisfiable) {
+    char digits[20];
+    const std::optional<std::string_view> value =
+        res.StoreText({"bytes */", FormatNumber(length, digits)});
+    if (value.has_value()) res.AddHeader("Content-Range", *value);
+    return error(416, "Range Not Satisfiable", "416 Range Not Satisfiable\n");
+  }
+
+  const std::string_view bytes =
+      head ? std::string_view()
+           : (variant != nullptr ? manifest.Body(*variant) : manifest.Body(*asset));
+  if (variant != nullptr) res.AddHeader("Content-Encoding", variant->content_encoding());
+  res.AddHeader("ETag", etag);
+  res.AddHeader("Last-Modified", asset->last_modified());
+  res.AddHeader("Cache-Control", cache_control);
+  res.AddHeader("Accept-Ranges", "bytes");
+  res.AddHeader("X-Content-Type-Options", "nosniff");
+  res.has_content_length = true;
+  if (range_status == RangeStatus::kSatisfiable &&
+      SetPartialBody(res, ranges, bytes, length, asset->content_type(), etag)) {
+    res.status = 206;
+    res.reason = "Partial Content";
+    return;
+  }
   res.status = 200;
   res.reason = "OK";
   res.AddHeader("Content-Type", asset->content_type());
-  res.AddHeader("ETag", asset->etag());
-  res.AddHeader("Last-Modified", asset->last_modified());
-  res.AddHeader("Cache-Control", cache_control);
-  res.AddHeader("X-Content-Type-Options", "nosniff");
-  res.content_length = asset->size;
-  res.has_content_length = true;
-  if (!head) res.body = manifest.Body(*asset);
+  res.content_length = length;
+  if (!bytes.empty()) res.AddBodyPiece(bytes);
 }
 
 }  // namespace

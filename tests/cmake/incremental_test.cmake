@@ -189,7 +189,9 @@ endfunction()
 # Fails unless the generated header serves `path` with Last-Modified `seconds`.
 function(expect_last_modified path seconds what)
   file(READ "${build}/kv_assets/consumer/app_assets.h" header)
-  string(REPLACE "." "\\." pattern "// \"${path}\"\n    {[^\n]*, ${seconds}, [0-9]+, [0-9]+},")
+  # The row: ..., last_modified_unix, offset, size, first_variant, variant_count},
+  string(REPLACE "." "\\." pattern
+         "// \"${path}\"\n    {[^\n]*, ${seconds}, [0-9]+, [0-9]+, [0-9]+, [0-9]+},")
   if(NOT header MATCHES "${pattern}")
     message(FATAL_ERROR "${what}: expected ${path} to be dated ${seconds}:\n${header}")
   endif()

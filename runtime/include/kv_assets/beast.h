@@ -3,8 +3,9 @@
 // Header-only and deliberately not part of the KvAssets::runtime library: only programs that
 // already use Boost.Beast include it, and they bring Boost (1.74 or later) themselves. It
 // copies the request fields the server reads out of a Beast request, and turns the server's
-// answer into a Beast response whose body is a span over the embedded bytes, so an asset goes
-// from the program image to the socket without being copied into a string first.
+// answer into a Beast response whose body is the server's Response itself: its pieces are
+// views of the embedded bytes, so an asset goes from the program image to the socket without
+// being copied into a string first.
 //
 // Example:
 //
@@ -26,28 +27,75 @@
 #ifndef KV_ASSETS_BEAST_H_
 #define KV_ASSETS_BEAST_H_
 
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/beast/http/span_body.hpp>
+#include <boost/optional.hpp>
+#include <cstdint>
 #include <iterator>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "kv_assets/server.h"
 
 namespace kv_assets {
 
-// The response type ToBeastResponse() returns. Its body is a view: the bytes belong to the
-// manifest (or to static storage for error bodies), so the message never owns them.
-using BeastResponse = boost::beast::http::response<boost::beast::http::span_body<const char>>;
+// A Beast body type whose value is a kv_assets::Response; it writes Response::body()'s pieces
+// in order (one for a whole body, several for multipart/byteranges) straight from where they
+// lie, without copying them.
+struct ResponseBody {
+  using value_type = Response;
+
+  static std::uint64_t size(const value_type& response) {
+    std::uint64_t n = 0;
+    for (std::string_view piece : response.body()) n += piece.size();
+    return n;
+  }
+
+  class writer {
+   public:
+    using const_buffers_type = boost::asio::const_buffer;
+
+    template <bool isRequest, class Fields>
+    writer(const boost::beast::http::header<isRequest, Fields>&, const value_type& response)
+        : pieces_(response.body()) {}
+
+    void init(boost::beast::error_code& ec) { ec = {}; }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(boost::beast::error_code& ec) {
+      ec = {};
+      while (next_ < pieces_.size() && pieces_[next_].empty()) ++next_;
+      if (next_ == pieces_.size()) return boost::none;
+      const std::string_view piece = pieces_[next_++];
+      return std::make_pair(const_buffers_type(piece.data(), piece.size()), next_ < pieces_.size());
+    }
+
+   private:
+    std::span<const std::string_view> pieces_;
+    std::size_t next_ = 0;
+  };
+};
+
+// The response type ToBeastResponse() returns. It owns a copy of the server's Response (a
+// few hundred bytes of views and formatted field values), never the asset bytes.
+using BeastResponse = boost::beast::http::response<ResponseBody>;
 
 // Storage for request fields that a client sent on several lines and that therefore had to be
 // joined into one value. Stays empty, allocating nothing, for the usual single-line fields.
 // A Request filled from it is valid only as long as this object is.
 struct JoinedFields {
+  std::string accept_encoding;
+  std::string if_match;
   std::string if_none_match;
   std::string if_modified_since;
+  std::string if_unmodified_since;
+  std::string range;
+  std::string if_range;
 };
 
 // Beast's string_view is Boost's unless BOOST_BEAST_USE_STD_STRING_VIEW is defined, and the
@@ -62,17 +110,18 @@ namespace internal {
 // also lets the server see that a singleton like If-Modified-Since came twice (and ignore it,
 // §13.1.3). Only that rare case touches `storage`.
 template <class Fields>
-std::string_view JoinedFieldValue(const Fields& fields, boost::beast::http::field name,
-                                  std::string& storage) {
+std::optional<std::string_view> JoinedFieldValue(const Fields& fields,
+                                                 boost::beast::http::field name,
+                                                 std::string& storage) {
   const auto [first, last] = fields.equal_range(name);
-  if (first == last) return {};
+  if (first == last) return std::nullopt;
   if (std::next(first) == last) return ToStdView(first->value());
   storage.clear();
   for (auto it = first; it != last; ++it) {
     if (it != first) storage += ", ";
     storage.append(it->value().data(), it->value().size());
   }
-  return storage;
+  return std::string_view(storage);
 }
 
 }  // namespace internal
@@ -83,21 +132,28 @@ std::string_view JoinedFieldValue(const Fields& fields, boost::beast::http::fiel
 template <class Body, class Fields>
 Request FromBeastRequest(const boost::beast::http::request<Body, Fields>& req,
                          JoinedFields& joined) {
+  namespace http = boost::beast::http;
   Request out;
   out.method = ToStdView(req.method_string());
   out.target = ToStdView(req.target());
-  out.if_none_match = internal::JoinedFieldValue(req, boost::beast::http::field::if_none_match,
-                                                 joined.if_none_match);
-  out.if_modified_since = internal::JoinedFieldValue(
-      req, boost::beast::http::field::if_modified_since, joined.if_modified_since);
+  using internal::JoinedFieldValue;
+  out.accept_encoding = JoinedFieldValue(req, http::field::accept_encoding, joined.accept_encoding);
+  out.if_match = JoinedFieldValue(req, http::field::if_match, joined.if_match);
+  out.if_none_match = JoinedFieldValue(req, http::field::if_none_match, joined.if_none_match);
+  out.if_modified_since =
+      JoinedFieldValue(req, http::field::if_modified_since, joined.if_modified_since);
+  out.if_unmodified_since =
+      JoinedFieldValue(req, http::field::if_unmodified_since, joined.if_unmodified_since);
+  out.range = JoinedFieldValue(req, http::field::range, joined.range);
+  out.if_range = JoinedFieldValue(req, http::field::if_range, joined.if_range);
   return out;
 }
 
 // A Beast response carrying `response` as an answer to `req`: same HTTP version, keep-alive
-// as the request asked, every header field of `response`, and the body as a span over
-// `response.body` (which lives in the manifest or static storage, so `response` itself need
-// not outlive the result). Content-Length is the server's: the GET length on HEAD, absent on
-// 304. Beast supplies the reason phrase. Throws only what Beast's field allocation throws.
+// as the request asked, every header field of `response`, and a copy of `response` as the
+// body (so `response` itself need not outlive the result; the manifest must). Content-Length
+// is the server's: the GET length on HEAD, absent on 304. Beast supplies the reason phrase.
+// Throws only what Beast's field allocation throws.
 template <class Body, class Fields>
 BeastResponse ToBeastResponse(const Response& response,
                               const boost::beast::http::request<Body, Fields>& req) {
@@ -110,7 +166,7 @@ BeastResponse ToBeastResponse(const Response& response,
   // Set from the server's number, not from the body: a HEAD body is empty, yet its
   // Content-Length must be the GET length (RFC 9110 §9.3.2).
   if (response.has_content_length) out.content_length(response.content_length);
-  out.body() = boost::beast::span<const char>(response.body.data(), response.body.size());
+  out.body() = response;
   out.keep_alive(req.keep_alive());
   return out;
 }

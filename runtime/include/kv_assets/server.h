@@ -16,35 +16,64 @@
 //   kv_assets::Request req;
 //   req.method = "GET";
 //   req.target = "/static/css/style.EI7Zfw9kFp.css";
-//   req.if_none_match = R"("jZ3...")";  // from the client, if it sent one
+//   req.accept_encoding = "gzip, deflate, br, zstd";  // fields the client sent, if any
+//   req.if_none_match = R"("jZ3...-br")";
 //   kv_assets::Response res = server.Handle(req);
-//   // res.status == 304, res.headers() holds ETag, Cache-Control, Last-Modified.
+//   // res.status == 304, res.headers() holds ETag, Cache-Control, Last-Modified, Vary.
+//   for (std::string_view piece : res.body()) write(piece);  // for a 200/206
 //
 // Caching policy: an untagged name ("/static/css/style.css") is fresh for a minute and then
 // revalidated; the tagged name is fresh for a year and immutable, because its bytes can never
 // change; a tagged name whose tag is not the current one is 404, so a stale page never gets
 // new bytes under an old URL.
+//
+// HTTP semantics (RFC 9110; each rule of shared/docs/http-rules.md has a test):
+//  - Content coding: the generator's gzip/br/zstd variants are offered by Accept-Encoding
+//    weight, the smallest among equal weights. No Accept-Encoding field gets identity (RFC
+//    9110 allows any coding then, but curl and most HTTP libraries send none and cannot
+//    decode). Nothing acceptable, identity excluded: 406. Each variant has its own ETag, and
+//    every answer for an asset with variants carries Vary: Accept-Encoding.
+//  - Preconditions in §13.2.2 order: If-Match (strong), else If-Unmodified-Since -> 412;
+//    If-None-Match (weak) -> 304, else If-Modified-Since -> 304. All are compared with the
+//    representation that would be sent, and ignored when the answer would be 400/404/405/406.
+//  - Range (GET only): one range is a 206 with Content-Range, several a multipart/byteranges
+//    (overlapping ones merged), none satisfiable a 416 with "Content-Range: bytes */<length>".
+//    Ranges address the representation sent, so under Content-Encoding they slice the encoded
+//    bytes (§14.1.2), and its ETag is the one If-Range must name. Syntax errors, other units,
+//    and more than 8 ranges are answered with the whole body (§14.2 allows ignoring Range).
+//    If-Range with a date matches only Last-Modified exactly; with LAST_MODIFIED epoch every
+//    asset has the same date, so such a client should use the ETag form (browsers do).
 
 #ifndef KV_ASSETS_SERVER_H_
 #define KV_ASSETS_SERVER_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
+#include "kv_assets/internal/http_fields.h"
 #include "kv_assets/manifest.h"
 
 namespace kv_assets {
 
 // The parts of a request the server reads. Views only: they must outlive the Handle() call.
 // Header values are as received; a field sent on several lines should be joined with ", "
-// (RFC 9110 §5.3). An empty view means the field was absent.
+// (RFC 9110 §5.3). nullopt means the field was absent, which differs from an empty value for
+// Accept-Encoding (absent: no preference; empty: identity only).
 struct Request {
   std::string_view method;  // "GET", case-sensitive as RFC 9110 §9.1 says
   std::string_view target;  // request-target: "/static/a.css?v=1" or "http://host/static/a.css"
-  std::string_view if_none_match;
-  std::string_view if_modified_since;
+  std::optional<std::string_view> accept_encoding;
+  std::optional<std::string_view> if_match;
+  std::optional<std::string_view> if_none_match;
+  std::optional<std::string_view> if_modified_since;
+  std::optional<std::string_view> if_unmodified_since;
+  std::optional<std::string_view> range;
+  std::optional<std::string_view> if_range;
 };
 
 // One response header field.
@@ -53,39 +82,72 @@ struct HeaderField {
   std::string_view value;
 };
 
-// The answer. Every view points into static storage or the manifest, so a Response may be
-// copied and kept for as long as the manifest lives.
+// The answer. Every view points into static storage, the manifest or the Response itself
+// (the text of Content-Range and multipart part headers); copying a Response re-points the
+// latter at the copy, so a Response may be copied and kept for as long as the manifest lives.
 struct Response {
   static constexpr std::size_t kMaxHeaders = 12;
+  // A whole body is one piece; multipart/byteranges is a header and a slice per range, then
+  // the closing delimiter.
+  static constexpr std::size_t kMaxBodyPieces = 2 * internal::kMaxRanges + 1;
+  // Room for formatted field values and part headers. Enough for kMaxRanges parts with any
+  // content type the generator writes; the server falls back to a 200 when it is not.
+  static constexpr std::size_t kTextCapacity = 2048;
+
+  Response() = default;
+  Response(const Response& other) { CopyFrom(other); }
+  Response& operator=(const Response& other) {
+    if (this != &other) CopyFrom(other);
+    return *this;
+  }
 
   int status = 500;
   std::string_view reason;  // "OK", "Not Modified", …
-  // Bytes to send; empty for HEAD and 304 even when `content_length` is not zero. Error
-  // answers carry a short fixed text.
-  std::string_view body;
   // The Content-Length to send, when `has_content_length`; for HEAD it is the GET length.
   // Not set on 304 (RFC 9110 §8.6: it would have to equal the 200's length, and omitting
   // it is always correct).
   std::uint64_t content_length = 0;
   bool has_content_length = false;
-  // The asset that was answered for (200/304), or nullptr.
+  // The asset that was answered for (200/206/304/412/416), or nullptr.
   const Asset* asset = nullptr;
+  // The precompressed variant sent, or nullptr for the identity body.
+  const Variant* variant = nullptr;
 
-  std::span<const HeaderField> headers() const { return {storage_.fields, field_count_}; }
+  // Bytes to send, in order; their sizes add up to `content_length` except for HEAD and 304,
+  // which have none. Error answers carry a short fixed text.
+  std::span<const std::string_view> body() const { return {pieces_.items, piece_count_}; }
+  // All of body() in one string, for tests and for adapters that need one buffer. Allocates.
+  std::string BodyString() const;
+
+  std::span<const HeaderField> headers() const { return {fields_.items, field_count_}; }
   // The value of the first field named `name` (exact case as the server writes it), or "".
   std::string_view header(std::string_view name) const;
 
-  // Used by the server; adapters only read.
+  // Used by the server and by adapters that build responses of their own; others only read.
   void AddHeader(std::string_view name, std::string_view value);
+  void AddBodyPiece(std::string_view bytes);
+  // Copies `parts`, concatenated, into the response's own storage and returns a view of the
+  // copy, or nullopt (storing nothing) when it does not fit. A copied Response re-points
+  // such views when they were passed to AddHeader() or AddBodyPiece().
+  std::optional<std::string_view> StoreText(std::initializer_list<std::string_view> parts);
 
  private:
-  // Left uninitialized beyond `field_count_`: zeroing 12 fields was a tenth of a request's
-  // time. HeaderField is trivially copyable, so copying a Response stays a plain copy.
+  void CopyFrom(const Response& other);
+  std::string_view Rebase(std::string_view view, const Response& from) const;
+
+  // Arrays left uninitialized beyond their counts: zeroing 12 fields was a tenth of a
+  // request's time. The element types are trivially copyable.
+  template <typename T, std::size_t N>
   union Storage {
     Storage() {}
-    HeaderField fields[kMaxHeaders];
-  } storage_;
+    T items[N];
+  };
+  Storage<HeaderField, kMaxHeaders> fields_;
   std::size_t field_count_ = 0;
+  Storage<std::string_view, kMaxBodyPieces> pieces_;
+  std::size_t piece_count_ = 0;
+  Storage<char, kTextCapacity> text_;
+  std::size_t text_size_ = 0;
 };
 
 struct ServerOptions {
@@ -108,9 +170,10 @@ class Server {
   // an unreserved character like that).
   bool Owns(std::string_view target) const;
 
-  // Answers one request. Never fails: malformed input is a 400, unknown names a 404,
-  // other methods a 405 with Allow. No heap allocation; about 4.5 KiB of stack (the decoded
-  // path, at most kMaxUrlPath bytes).
+  // Answers one request. Never fails: malformed paths are a 400, unknown names a 404, other
+  // methods a 405 with Allow; malformed conditional, Range and Accept-Encoding fields are
+  // ignored or answered as the RFC says. No heap allocation; about 7 KiB of stack (the
+  // decoded path, at most kMaxUrlPath bytes, and the Response).
   Response Handle(const Request& request) const;
 
   const Manifest& manifest() const { return *manifest_; }

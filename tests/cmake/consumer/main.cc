@@ -9,12 +9,14 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -52,6 +54,19 @@ static_assert(app_assets::kManifest.prefix == "/static/");
 // The second manifest of this target.
 static_assert(more_assets::Tag("theme.css").starts_with("/more/theme."));
 static_assert(more_assets::kManifest.assets.size() == 1);
+// Precompressed variants: public/ has the default COMPRESS (gzip, brotli, zstd), more/ has
+// COMPRESS NONE. PNG is never compressed. The incremental tests delete js/ and rename the PNG
+// (the list of assets is checked separately), so those two may be missing.
+constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
+constexpr std::size_t VariantCount(std::string_view path) {
+  const kv_assets::Manifest& m = app_assets::kManifest;
+  const std::size_t i = m.IndexOf(path);
+  return i == kv_assets::Manifest::kNotFound ? kMissing : m.VariantsOf(m.assets[i]).size();
+}
+static_assert(VariantCount("css/site.css") == 3);
+static_assert(VariantCount("js/app.js") == 3 || VariantCount("js/app.js") == kMissing);
+static_assert(VariantCount("img/logo.png") == 0 || VariantCount("img/logo.png") == kMissing);
+static_assert(more_assets::kManifest.variants.empty());
 
 #ifdef KV_CONSUMER_MISSING_TAG
 // Must not compile: the error names kv_assets::internal::AssetNotInManifest.
@@ -111,12 +126,32 @@ std::set<std::string> FilesOnDisk(const std::filesystem::path& root) {
 }
 
 kv_assets::Response Get(const kv_assets::Server& server, std::string_view target,
-                        std::string_view if_none_match = {}, std::string_view method = "GET") {
+                        std::optional<std::string_view> if_none_match = std::nullopt,
+                        std::string_view method = "GET") {
   kv_assets::Request request;
   request.method = method;
   request.target = target;
   request.if_none_match = if_none_match;
   return server.Handle(request);
+}
+
+// Each variant: smaller than the body, smallest first, in the blob, with the asset's ETag
+// plus the coding, and the coding's magic number where it has one.
+void CheckVariants(const kv_assets::Asset& asset) {
+  const std::string_view path = asset.path();
+  std::uint64_t previous = 0;
+  for (const kv_assets::Variant& v : app_assets::kManifest.VariantsOf(asset)) {
+    const std::string_view bytes = app_assets::kManifest.Body(v);
+    const std::string coding(v.content_encoding());
+    Expect(bytes.size() == v.size && v.size < asset.size, "variant size", path, coding);
+    Expect(v.size >= previous, "variants not smallest first", path, coding);
+    previous = v.size;
+    std::string etag(asset.etag());
+    etag.insert(etag.size() - 1, "-" + coding);
+    Expect(v.etag() == etag, "variant ETag", path, v.etag());
+    if (coding == "gzip") Expect(bytes.starts_with("\x1f\x8b"), "not gzip", path);
+    if (coding == "zstd") Expect(bytes.starts_with("\x28\xb5\x2f\xfd"), "not zstd", path);
+  }
 }
 
 void CheckAsset(const kv_assets::Server& server, const kv_assets::Asset& asset,
@@ -131,7 +166,7 @@ void CheckAsset(const kv_assets::Server& server, const kv_assets::Asset& asset,
   const std::string tagged_target(asset.url());
   kv_assets::Response res = Get(server, tagged_target);
   Expect(res.status == 200, "GET of the tagged URL is not 200", tagged_target);
-  Expect(res.body == on_disk, "tagged URL serves other bytes than the file", tagged_target);
+  Expect(res.BodyString() == on_disk, "tagged URL serves other bytes than the file", tagged_target);
   Expect(res.has_content_length && res.content_length == on_disk.size(), "wrong Content-Length",
          tagged_target);
   Expect(res.header("ETag") == asset.etag(), "wrong ETag", tagged_target, res.header("ETag"));
@@ -146,19 +181,22 @@ void CheckAsset(const kv_assets::Server& server, const kv_assets::Asset& asset,
   const std::string untagged_target = PercentEncode(std::string("/static/") + std::string(path));
   res = Get(server, untagged_target);
   Expect(res.status == 200, "GET of the untagged name is not 200", untagged_target);
-  Expect(res.body == on_disk, "untagged name serves other bytes than the file", untagged_target);
+  Expect(res.BodyString() == on_disk, "untagged name serves other bytes than the file",
+         untagged_target);
   Expect(res.header("Cache-Control") == "public, max-age=60", "untagged name's Cache-Control",
          untagged_target, res.header("Cache-Control"));
 
   // A revalidation with the current ETag: 304 without a body.
   res = Get(server, untagged_target, asset.etag());
   Expect(res.status == 304, "If-None-Match with the ETag is not 304", untagged_target);
-  Expect(res.body.empty(), "304 has a body", untagged_target);
+  Expect(res.body().empty(), "304 has a body", untagged_target);
   Expect(res.header("ETag") == asset.etag(), "304 without the ETag", untagged_target);
+
+  CheckVariants(asset);
 
   // HEAD: the GET's length, no body.
   res = Get(server, tagged_target, {}, "HEAD");
-  Expect(res.status == 200 && res.body.empty() && res.content_length == on_disk.size(),
+  Expect(res.status == 200 && res.body().empty() && res.content_length == on_disk.size(),
          "HEAD is not a bodiless 200 with the GET's length", tagged_target);
 }
 
@@ -197,7 +235,7 @@ int Check() {
   const kv_assets::Asset* unicode = app_assets::kManifest.Find(kUnicodePath);
   Expect(unicode != nullptr && unicode->url() == kUnicodeUrl, "Tag() and Find() disagree",
          kUnicodePath);
-  Expect(Get(server, "/static/i18n/gr%C3%BC%C3%9Fe.txt").body ==
+  Expect(Get(server, "/static/i18n/gr%C3%BC%C3%9Fe.txt").BodyString() ==
              "Gr\xC3\xBC\xC3\x9F"
              "e aus einer Datei mit Umlaut im Namen.\n",
          "wrong bytes for the percent-encoded UTF-8 name", kUnicodePath);
