@@ -12,7 +12,9 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
                     [NAMESPACE <namespace>]
                     [PREFIX <url-prefix>]
                     [EXCLUDE <pattern>...]
-                    [BODIES <incbin|literal>])
+                    [BODIES <incbin|literal>]
+                    [COMPRESS <gzip|brotli|zstd>... | COMPRESS NONE]
+                    [LAST_MODIFIED <mtime|git|epoch>])
 
   At build time, ``kv-assets generate`` walks ``<folder>`` (relative to the current source
   folder), skipping dotfiles (but not ``.well-known/``) and whatever ``.gitignore`` and
@@ -34,6 +36,32 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
     How bodies enter the object file: ``incbin`` (an assembler ``.incbin`` of one packed
     file; fastest, GCC and Clang on ELF) or ``literal`` (string literals of at most 16 KB).
     Default: ``incbin`` where it works, else ``literal``.
+  ``COMPRESS``
+    Content codings to precompress with, any of ``gzip`` (zlib level 9), ``brotli`` (quality
+    11) and ``zstd`` (level 19), or ``NONE``. Default: all three. Only types that compress
+    (text, JSON, SVG, WebAssembly, uncompressed fonts, ...) are, never PNG, JPEG, WOFF2 and
+    the like, and a variant is kept only when it saves at least 10 % and 32 bytes. Results
+    are cached under ``${CMAKE_CURRENT_BINARY_DIR}/kv_assets/<target>/``, so a build
+    compresses only the files that changed.
+  ``LAST_MODIFIED``
+    Where each file's ``Last-Modified`` comes from. Default ``mtime``.
+
+    ``mtime``
+      The file's modification time; when the environment variable ``SOURCE_DATE_EPOCH`` is
+      set while the build runs, that instead, for every file (a checkout's mtimes are the
+      time of the checkout, so reproducible builds cannot use them).
+    ``git``
+      The committer time of the last commit that changed the file, as
+      ``git log -1 --format=%ct -- <file>`` prints it: the same for every checkout of a
+      commit. Files that are not committed, or whose content differs from ``HEAD``'s, are
+      dated as in ``mtime`` mode. ``<folder>`` must be in a git work tree. In a shallow
+      clone the oldest fetched commit counts as having changed every file it contains (a
+      depth-1 clone dates every file at ``HEAD``'s commit). A commit or checkout re-runs
+      the generator on the next build.
+    ``epoch``
+      ``SOURCE_DATE_EPOCH`` for every file; the build fails when it is not set.
+
+    No file is ever dated later than the moment the generator runs.
 
   Example:
 
@@ -111,6 +139,31 @@ function(_kv_assets_after_generate)
   file(TOUCH "${KV_ASSETS_STAMP}")
 endfunction()
 
+# The generator's --compress= flag for kv_assets_embed()'s COMPRESS values (empty: the default).
+function(_kv_assets_compress_flag out codings)
+  if(NOT codings)
+    set(codings gzip brotli zstd)
+  endif()
+  if(codings STREQUAL "NONE")
+    set("${out}" "--compress=none" PARENT_SCOPE)
+    return()
+  endif()
+  set(tokens "")
+  foreach(coding IN LISTS codings)
+    if(coding STREQUAL "gzip" OR coding STREQUAL "zstd")
+      list(APPEND tokens "${coding}")
+    elseif(coding STREQUAL "brotli")
+      list(APPEND tokens br)
+    else()
+      message(FATAL_ERROR "kv_assets_embed: COMPRESS '${coding}' must be gzip, brotli or zstd "
+                          "(or NONE alone)")
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES tokens)
+  list(JOIN tokens "," tokens)
+  set("${out}" "--compress=${tokens}" PARENT_SCOPE)
+endfunction()
+
 if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets.cmake
   _kv_assets_after_generate()
   cmake_policy(POP)
@@ -118,7 +171,8 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets
 endif()
 
 function(kv_assets_embed target folder)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES" "EXCLUDE")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED"
+                        "EXCLUDE;COMPRESS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kv_assets_embed: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -168,6 +222,17 @@ function(kv_assets_embed target folder)
     set(bodies literal)
   endif()
 
+  _kv_assets_compress_flag(compress "${arg_COMPRESS}")
+
+  set(last_modified "mtime")
+  if(DEFINED arg_LAST_MODIFIED)
+    set(last_modified "${arg_LAST_MODIFIED}")
+  endif()
+  if(NOT last_modified MATCHES "^(mtime|git|epoch)$")
+    message(FATAL_ERROR
+            "kv_assets_embed: LAST_MODIFIED '${last_modified}' must be mtime, git or epoch")
+  endif()
+
   set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/kv_assets/${target}")
   set(header "${out_dir}/${name}.h")
   set(source "${out_dir}/${name}.cc")
@@ -182,7 +247,8 @@ function(kv_assets_embed target folder)
   set(generate
     KvAssets::kv-assets generate "${abs_folder}"
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
-    "--prefix=${prefix}" "--bodies=${bodies}" ${excludes})
+    "--prefix=${prefix}" "--bodies=${bodies}" "${compress}" "--last-modified=${last_modified}"
+    ${excludes})
   # With BODIES incbin the bytes are in <name>.<fingerprint>.bin, named anew whenever they change
   # (so <name>.cc changes with them and recompiles). Not a declared output, since its name is
   # not known here: the depfile lists it, so deleting it re-runs the generator.

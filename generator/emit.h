@@ -1,7 +1,9 @@
-// generator/emit.h — step 3 of 3: the C++ a build compiles, and the files it writes.
+// generator/emit.h — step 5 of 5: the C++ a build compiles, and the files it writes.
 //
-// Emit() is pure: from the hashed files it makes the text of a header (the constexpr
-// manifest and Tag()), a source file (the bodies), the packed body blob and a depfile.
+// Emit() is pure: from the hashed (and compressed) files it makes the text of a header (the
+// constexpr manifest with its precompressed variants, and Tag()), a source file (the bodies),
+// the packed blob of bodies and variants and a depfile. A variant's ETag is its file's with
+// "-" and the coding's token before the closing quote: "\"AgAqgKEUbDbzTgz9Ul-B8A-br\"".
 // WriteOutputs() then replaces the outputs whose content changed, all or none (a failed run
 // leaves the previous outputs in place), blob first and header last. The blob's file name and
 // symbol carry a fingerprint of the manifest and the bytes, so even a run killed between two
@@ -17,7 +19,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,6 @@ struct EmitOptions {
   std::string prefix = "/";  // URL prefix, starts and ends with '/'
   BodyMode bodies = BodyMode::kIncbin;
   std::string depfile;  // "" for none
-  // When set, every Last-Modified is this instead of the file's mtime (SOURCE_DATE_EPOCH).
-  std::optional<std::int64_t> source_date_epoch;
   // No Last-Modified is later than this (the generator's clock): RFC 9110 §8.8.2.1 forbids a
   // Last-Modified later than the response's Date, and a file can carry a future mtime.
   std::int64_t latest_last_modified = std::numeric_limits<std::int64_t>::max();
@@ -66,7 +65,7 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
 // "a b/ü.css" -> "a%20b/%C3%BC.css". '/' stays.
 std::string UrlEncodePath(std::string_view path);
 
-// The Last-Modified time `file` is served with under `options`.
+// The Last-Modified time `file` is served with under `options`: its last_modified, capped.
 std::int64_t LastModified(const HashedFile& file, const EmitOptions& options);
 
 // Writes `files` into options.out_dir (and the depfile), then removes blobs of earlier runs.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -95,6 +96,29 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   }
   ::close(fd);
   return content;
+}
+
+absl::StatusOr<std::string> RealPath(const std::string& path) {
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (real == nullptr) return ErrnoToStatus(errno, path, "cannot resolve");
+  std::string out = real;
+  ::free(real);
+  return out;
+}
+
+absl::Status ReplaceFile(const std::string& path, std::string_view content, Durability durability) {
+  const std::string tmp = absl::StrCat(path, ".tmp", ::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoToStatus(errno, tmp, "cannot create");
+  int err = WriteAll(fd, content, path);
+  if (err == 0 && durability == Durability::kFsync && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    return ErrnoToStatus(err, path, "cannot write");
+  }
+  return absl::OkStatus();
 }
 
 OutputSet::~OutputSet() {

@@ -22,6 +22,15 @@ namespace kv_assets::gen {
 // The whole content of `path`. Errors name the path and the system's reason.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
+enum class Durability {
+  kFsync,    // on disk before the rename: after a crash, `path` is the old content or the new
+  kNoFsync,  // faster; after a crash `path` may be empty or partial, so readers must verify
+};
+
+// Writes `content` to a temporary file beside `path` and renames it over `path`, so a reader
+// sees the old content or the new, never a mix. Errors name `path`.
+absl::Status ReplaceFile(const std::string& path, std::string_view content, Durability durability);
+
 // Replaces several files as one. Stage() writes each new content to a temporary file beside
 // its target and syncs it, or does nothing when the target already holds exactly that content
 // (so its mtime stays and the build tool sees nothing new). Commit() then renames the staged
@@ -56,6 +65,9 @@ class OutputSet {
 
 // Makes `path` hold `content`, as a one-file OutputSet. Returns whether the file was written.
 absl::StatusOr<bool> WriteFileIfChanged(const std::string& path, std::string_view content);
+
+// `path` absolute, with every symbolic link, "." and ".." resolved. Errors name the path.
+absl::StatusOr<std::string> RealPath(const std::string& path);
 
 // "<path>: <strerror(err)>" as a Status whose code fits `err`.
 absl::Status ErrnoToStatus(int err, std::string_view path, std::string_view what = "");

@@ -1,8 +1,9 @@
 // kv-assets: the build-time generator. Flags in, exit code out; the work is in
-// scan.h -> hash.h -> emit.h.
+// scan.h -> hash.h -> last_modified.h -> compress.h -> emit.h.
 //
 //   kv-assets generate <folder> --out-dir=DIR [--name=assets] [--namespace=assets]
-//       [--prefix=/] [--bodies=incbin|literal] [--depfile=FILE] [--exclude=PATTERN]...
+//       [--prefix=/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]
+//       [--last-modified=mtime|git|epoch] [--depfile=FILE] [--exclude=PATTERN]...
 
 #include <cstdlib>
 #include <ctime>
@@ -15,8 +16,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "generator/compress.h"
 #include "generator/emit.h"
 #include "generator/hash.h"
+#include "generator/last_modified.h"
 #include "generator/scan.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
@@ -26,8 +29,9 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: kv-assets generate <folder> --out-dir=DIR [--name=NAME] [--namespace=NS]\n"
-    "           [--prefix=/url/] [--bodies=incbin|literal] [--depfile=FILE]\n"
-    "           [--exclude=PATTERN]... [--scratch-dir=DIR]\n";
+    "           [--prefix=/url/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]\n"
+    "           [--last-modified=mtime|git|epoch] [--depfile=FILE] [--exclude=PATTERN]...\n"
+    "           [--scratch-dir=DIR]\n";
 
 bool IsIdentifier(std::string_view s) {
   if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
@@ -52,6 +56,8 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
   std::string folder;
   EmitOptions emit;
   ScanOptions scan;
+  CompressOptions compress;
+  LastModifiedOptions dating;
   for (std::string_view arg : args) {
     const std::size_t eq = arg.find('=');
     const std::string_view key = arg.substr(0, eq);
@@ -78,6 +84,13 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
       scan.excludes.push_back(value);
     } else if (key == "--scratch-dir") {
       scan.scratch_dir = value;
+    } else if (key == "--compress") {
+      absl::StatusOr<std::vector<Coding>> codings = ParseCodings(value);
+      if (!codings.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--compress=", value, ": ", codings.status().message()));
+      }
+      compress.codings = *std::move(codings);
     } else if (key == "--bodies") {
       if (value == "incbin") {
         emit.bodies = BodyMode::kIncbin;
@@ -86,6 +99,17 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
       } else {
         return absl::InvalidArgumentError(
             absl::StrCat("--bodies=", value, ": expected incbin or literal"));
+      }
+    } else if (key == "--last-modified") {
+      if (value == "mtime") {
+        dating.source = LastModifiedSource::kMtime;
+      } else if (value == "git") {
+        dating.source = LastModifiedSource::kGit;
+      } else if (value == "epoch") {
+        dating.source = LastModifiedSource::kEpoch;
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--last-modified=", value, ": expected mtime, git or epoch"));
       }
     } else {
       return absl::InvalidArgumentError(absl::StrCat(Sv(arg), ": unknown option"));
@@ -113,21 +137,29 @@ absl::Status Generate(const std::vector<std::string_view>& args) {
   if (scan.scratch_dir.empty()) {
     scan.scratch_dir = emit.out_dir + "/" + emit.name + ".ignore-scratch.git";
   }
+  compress.cache_dir = emit.out_dir + "/" + emit.name + ".compress-cache";
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
     std::int64_t value;
     if (!absl::SimpleAtoi(epoch, &value)) {
       return absl::InvalidArgumentError(
           absl::StrCat("SOURCE_DATE_EPOCH=", epoch, ": not a whole number of seconds"));
     }
-    emit.source_date_epoch = value;
+    dating.source_date_epoch = value;
   }
 
   emit.latest_last_modified = static_cast<std::int64_t>(std::time(nullptr));
 
   KV_ASSETS_ASSIGN_OR_RETURN(ScanResult scanned, Scan(folder, scan));
   KV_ASSETS_ASSIGN_OR_RETURN(std::vector<HashedFile> hashed, HashFiles(std::move(scanned.files)));
-  KV_ASSETS_ASSIGN_OR_RETURN(GeneratedFiles files, Emit(hashed, scanned.watched, emit));
-  return WriteOutputs(files, emit);
+  KV_ASSETS_ASSIGN_OR_RETURN(FileTimes times, LastModifiedTimes(folder, hashed, dating));
+  for (std::size_t i = 0; i < hashed.size(); ++i) hashed[i].last_modified = times.times[i];
+  scanned.watched.insert(scanned.watched.end(), times.watched.begin(), times.watched.end());
+  KV_ASSETS_ASSIGN_OR_RETURN(CompressResult compressed, Compress(std::move(hashed), compress));
+  KV_ASSETS_ASSIGN_OR_RETURN(GeneratedFiles files, Emit(compressed.files, scanned.watched, emit));
+  KV_ASSETS_RETURN_IF_ERROR(WriteOutputs(files, emit));
+  // Only after a run that succeeded: a failed one says nothing about what the next needs.
+  PruneCompressCache(compress.cache_dir, compressed.cache_entries);
+  return absl::OkStatus();
 }
 
 }  // namespace

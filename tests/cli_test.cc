@@ -9,6 +9,8 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <regex>
 
 #include "tests/test_util.h"
@@ -106,6 +108,78 @@ TEST(Cli, SecondRunWithSameInputRewritesNothing) {
   EXPECT_EQ(Snapshot(out), before);  // same bytes and the same mtime
 }
 
+// A stylesheet of `rules` rules, worth compressing with every coding.
+std::string Css(int rules) {
+  std::string out;
+  for (int i = 0; i < rules; ++i) out += ".r" + std::to_string(i) + " { margin: 0 auto; }\n";
+  return out;
+}
+
+// Name -> modification time (ns) of each file in `dir`.
+std::map<std::string, std::int64_t> Entries(const std::string& dir) {
+  std::map<std::string, std::int64_t> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    struct stat st {};
+    ::stat(e.path().c_str(), &st);
+    out[e.path().filename().string()] = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  }
+  return out;
+}
+
+TEST(Cli, CompressesIntoACacheThatIsReusedAndPruned) {
+  TempDir t;
+  const std::string css = t.Write("site/a.css", Css(50));
+  t.Write("site/b.png", Css(50));
+  const std::string out = t.Mkdir("out");
+  const std::string cache = out + "/a.compress-cache";
+  const std::vector<std::string> args = ArgsFor(t, out);
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const std::map<std::string, std::int64_t> first = Entries(cache);
+  EXPECT_EQ(first.size(), 3u);  // a.css: gzip, br, zstd; b.png: none
+  for (const char* token : {"-gzip\\\"", "-br\\\"", "-zstd\\\""}) {
+    EXPECT_NE(ReadAll(out + "/a.h").find(token), std::string::npos) << token;
+  }
+  // Nothing changed: every entry is read, none rewritten.
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  EXPECT_EQ(Entries(cache), first);
+  // An edit replaces the file's entries.
+  t.Write("site/a.css", Css(51));
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const std::map<std::string, std::int64_t> second = Entries(cache);
+  EXPECT_EQ(second.size(), 3u);
+  for (const auto& [name, mtime] : second) EXPECT_FALSE(first.contains(name)) << name;
+  // One coding: one entry.
+  std::vector<std::string> gzip_only = args;
+  gzip_only.push_back("--compress=gzip");
+  ASSERT_EQ(Generate(gzip_only).exit_code, 0);
+  EXPECT_EQ(Entries(cache).size(), 1u);
+  EXPECT_EQ(ReadAll(out + "/a.h").find("-br\\\""), std::string::npos);
+  // None: no variants, and the cache is gone.
+  std::vector<std::string> none = args;
+  none.push_back("--compress=none");
+  ASSERT_EQ(Generate(none).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(cache));
+  EXPECT_NE(ReadAll(out + "/a.h").find("std::array<::kv_assets::Variant, 0> kVariants"),
+            std::string::npos);
+}
+
+TEST(Cli, DamagedCacheEntryIsNotFatal) {
+  TempDir t;
+  t.Write("site/a.css", Css(50));
+  const std::string out = t.Mkdir("out");
+  const std::vector<std::string> args = ArgsFor(t, out);
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const Outputs good = Snapshot(out);
+  for (const auto& [name, mtime] : Entries(out + "/a.compress-cache")) {
+    std::ofstream(out + "/a.compress-cache/" + name, std::ios::binary) << "garbage";
+  }
+  const CommandResult r = Generate(args);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  EXPECT_EQ(Snapshot(out), good);
+}
+
 TEST(Cli, DepfileEscapesSpaces) {
   TempDir t;
   t.Write("my site/a b.css", "a");
@@ -145,7 +219,7 @@ TEST(Cli, LastModifiedIsNeverInTheFuture) {
   const std::int64_t before = std::time(nullptr);
   ASSERT_EQ(Generate({t.path() + "/site", "--out-dir=" + out, "--name=a"}).exit_code, 0);
   const std::string header = ReadAll(out + "/a.h");
-  const std::size_t end = header.find(", 0, 1},");
+  const std::size_t end = header.find(", 0, 1, 0, 0},");
   ASSERT_NE(end, std::string::npos) << header;
   const std::int64_t served = std::stoll(header.substr(header.rfind(", ", end - 1) + 2));
   EXPECT_GE(served, before);
@@ -162,7 +236,26 @@ TEST(Cli, SourceDateEpochSetsLastModified) {
             0);
   const std::string header = ReadAll(out + "/a.h");
   EXPECT_NE(header.find("Sun, 06 Nov 1994 08:49:37 GMT"), std::string::npos);
-  EXPECT_NE(header.find(", 784111777, 0, 1},"), std::string::npos) << header;
+  EXPECT_NE(header.find(", 784111777, 0, 1, 0, 0},"), std::string::npos) << header;
+}
+
+TEST(Cli, GitModeDatesByCommitAndDepfileListsHead) {
+  TempDir t;
+  const std::string repo = std::filesystem::canonical(t.Mkdir("repo")).string();
+  ASSERT_EQ(test_util::RunGit(repo, {"init", "-q", "-b", "main"}).exit_code, 0);
+  t.Write("repo/site/a.css", "a");
+  ASSERT_EQ(test_util::RunGit(repo, {"add", "-A"}).exit_code, 0);
+  const CommandResult commit = test_util::RunGit(repo, {"commit", "-q", "-m", "a"}, 784111777);
+  ASSERT_EQ(commit.exit_code, 0) << commit.output;
+  const std::string out = t.Mkdir("out");
+  const CommandResult r = Generate({repo + "/site", "--out-dir=" + out, "--name=a",
+                                    "--depfile=" + out + "/a.d", "--last-modified=git"},
+                                   {"SOURCE_DATE_EPOCH="});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(ReadAll(out + "/a.h").find("Sun, 06 Nov 1994 08:49:37 GMT"), std::string::npos);
+  const std::string depfile = ReadAll(out + "/a.d");
+  EXPECT_NE(depfile.find(" \\\n  " + repo + "/.git/HEAD \\\n"), std::string::npos) << depfile;
+  EXPECT_NE(depfile.find(" \\\n  " + repo + "/.git/refs/heads/main"), std::string::npos) << depfile;
 }
 
 struct ErrorCase {
@@ -180,6 +273,12 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
       {{"--out-dir={out}"}, "no folder given"},
       {{"{site}", "{site}", "--out-dir={out}"}, "more than one folder: {site}, {site}"},
       {{"{site}", "--out-dir={out}", "--bodies=hex"}, "--bodies=hex: expected incbin or literal"},
+      {{"{site}", "--out-dir={out}", "--compress=lzma"},
+       "--compress=lzma: expected none or a comma-separated list of gzip, br, zstd"},
+      {{"{site}", "--out-dir={out}", "--compress=gzip,brotli"},
+       "--compress=gzip,brotli: expected none or a comma-separated list of gzip, br, zstd"},
+      {{"{site}", "--out-dir={out}", "--compress="},
+       "--compress=: expected none or a comma-separated list of gzip, br, zstd"},
       {{"{site}", "--out-dir={out}", "--name=a-b"}, "--name=a-b: not a C identifier"},
       {{"{site}", "--out-dir={out}", "--namespace=a::2b"},
        "--namespace=a::2b: not a C++ namespace name"},
@@ -205,6 +304,15 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
       {{"{site}", "--out-dir={out}"},
        "SOURCE_DATE_EPOCH=yesterday: not a whole number of seconds",
        {"SOURCE_DATE_EPOCH=yesterday"}},
+      {{"{site}", "--out-dir={out}", "--last-modified=ctime"},
+       "--last-modified=ctime: expected mtime, git or epoch"},
+      {{"{site}", "--out-dir={out}", "--last-modified="},
+       "--last-modified=: expected mtime, git or epoch"},
+      {{"{site}", "--out-dir={out}", "--last-modified=epoch"},
+       "--last-modified=epoch: SOURCE_DATE_EPOCH is not set in the build's environment",
+       {"SOURCE_DATE_EPOCH="}},
+      {{"{site}", "--out-dir={out}", "--last-modified=git"},
+       "{site}: not in a git work tree, so --last-modified=git cannot date it"},
   };
   for (const ErrorCase& c : cases) {
     TempDir t;
@@ -292,10 +400,15 @@ TEST(Cli, DiskFullFailsNamingTheFileAndKeepsThePreviousOutputs) {
       r.output, std::regex("kv-assets: error: " + out +
                            R"(/a\.[0-9a-f]{16}\.bin: cannot write: File too large\n)")))
       << r.output;
-  EXPECT_EQ(Snapshot(out), good);  // no new blob, no temporary file
+  // No new blob, no temporary file (the compression cache may have grown).
+  Outputs after = Snapshot(out);
+  std::erase(after.names, "a.compress-cache");
+  Outputs expected = good;
+  std::erase(expected.names, "a.compress-cache");
+  EXPECT_EQ(after, expected);
   ASSERT_EQ(Generate(args).exit_code, 0);
+  // One blob, the new one: the old is gone (BlobPath() finds none when there are two).
   EXPECT_NE(Snapshot(out).blob.find(std::string(64 * 1024, 'x')), std::string::npos);
-  EXPECT_EQ(Snapshot(out).names.size(), good.names.size());  // the old blob is gone
 }
 
 TEST(Cli, UnwritableOutputFolderFailsCleanly) {

@@ -112,14 +112,14 @@ TEST(FaultsDeathTest, FileAndFolderMadeUnreadableMidScan) {
 // ---------------------------------------------------------------------------------------------
 // Writing the outputs fails, or the run dies, at each step.
 
-struct Run {
+struct Generation {
   GeneratedFiles files;
   EmitOptions options;
 };
 
 // One generation of `site` into `out`, with a depfile.
-Run Generate(const TempDir& t, const std::string& out, BodyMode bodies = BodyMode::kIncbin) {
-  Run run;
+Generation Generate(const TempDir& t, const std::string& out, BodyMode bodies = BodyMode::kIncbin) {
+  Generation run;
   run.options.out_dir = out;
   run.options.name = "a";
   run.options.cpp_namespace = "a";
@@ -172,11 +172,12 @@ Build WhatABuildSees(const std::string& dir) {
 // The outputs in `dir` either fail to link (the header and source name different symbols),
 // or are exactly one of `runs`: its header, its source and its blob's bytes. Never a header
 // and source that link but read other bytes.
-void ExpectNeverConsistentButWrong(const std::string& dir, const std::vector<const Run*>& runs,
+void ExpectNeverConsistentButWrong(const std::string& dir,
+                                   const std::vector<const Generation*>& runs,
                                    const std::string& when) {
   const Build b = WhatABuildSees(dir);
   if (b.header_symbol != b.source_symbol) return;  // a link error: the build says so
-  for (const Run* run : runs) {
+  for (const Generation* run : runs) {
     if (ReadAll(dir + "/a.h") == run->files.header && ReadAll(dir + "/a.cc") == run->files.source) {
       EXPECT_TRUE(b.blob_exists) << when;
       EXPECT_EQ(b.blob, run->files.blob) << when;
@@ -210,13 +211,13 @@ TEST(Faults, DiskFullAtAnyStepLeavesThePreviousOutputs) {
   t.Write("site/a.css", "old a");
   t.Write("site/b.js", "old b");
   const std::string out = t.Mkdir("out");
-  const Run old_run = Generate(t, out);
+  const Generation old_run = Generate(t, out);
   ASSERT_TRUE(WriteOutputs(old_run.files, old_run.options).ok());
   const std::map<std::string, std::string> before = Contents(out);
   ASSERT_EQ(before.size(), 4u);  // a.h, a.cc, a.<fingerprint>.bin, a.d
   t.Write("site/a.css", "new a, longer");
   t.Write("site/c.css", "new c");
-  const Run new_run = Generate(t, out);
+  const Generation new_run = Generate(t, out);
   ASSERT_NE(new_run.files.blob_name, old_run.files.blob_name);
 
   for (const FaultPoint& point : AllFaultPoints()) {
@@ -246,11 +247,12 @@ TEST(Faults, DiskFullWithLiteralBodies) {
   TempDir t;
   t.Write("site/a.css", "old");
   const std::string out = t.Mkdir("out");
-  const Run old_run = Generate(t, out, BodyMode::kLiteral);
+  const Generation old_run = Generate(t, out, BodyMode::kLiteral);
   ASSERT_TRUE(WriteOutputs(old_run.files, old_run.options).ok());
   const std::map<std::string, std::string> before = Contents(out);
   t.Write("site/a.css", "new");
-  const Run new_run = Generate(t, out, BodyMode::kLiteral);
+  t.Write("site/b.css", "new");  // the depfile changes too
+  const Generation new_run = Generate(t, out, BodyMode::kLiteral);
   for (const FaultPoint& point : AllFaultPoints()) {
     if (point.file_suffix == ".bin") continue;
     g_fault = point;
@@ -274,11 +276,11 @@ TEST(Faults, KilledAtAnyStepNeverLeavesAConsistentButWrongSet) {
     t.Write("site/a.css", "old a");
     t.Write("site/b.js", "old b");
     const std::string out = t.Mkdir("out");
-    const Run old_run = Generate(t, out);
+    const Generation old_run = Generate(t, out);
     ASSERT_TRUE(WriteOutputs(old_run.files, old_run.options).ok());
     // Same size, other bytes: only the content tells the blobs apart.
     t.Write("site/a.css", "new a");
-    const Run new_run = Generate(t, out);
+    const Generation new_run = Generate(t, out);
 
     g_fault = point;
     const pid_t pid = ::fork();
@@ -311,11 +313,11 @@ TEST(Faults, FailedRenameMidwayIsUndone) {
   TempDir t;
   t.Write("site/a.css", "old");
   const std::string out = t.Mkdir("out");
-  const Run old_run = Generate(t, out);
+  const Generation old_run = Generate(t, out);
   ASSERT_TRUE(WriteOutputs(old_run.files, old_run.options).ok());
   const std::map<std::string, std::string> before = Contents(out);
   t.Write("site/a.css", "new");
-  const Run new_run = Generate(t, out);
+  const Generation new_run = Generate(t, out);
   g_fault = {"rename", ".d"};  // the last one, after the blob, source and header
   g_fault_errno = EROFS;
   internal::SetWriteFaultForTesting(&InjectAtFaultPoint);

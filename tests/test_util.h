@@ -3,6 +3,7 @@
 #ifndef KV_ASSETS_TESTS_TEST_UTIL_H_
 #define KV_ASSETS_TESTS_TEST_UTIL_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,15 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 // Root reads any file; this drops that power from the calling process (call it in a death
 // test's child), so that "unreadable" means unreadable.
 void DropFileReadOverride();
+
+// Runs `git <args>` in `dir` as a fixed user, without the system's or the user's own git
+// configuration; `date` (seconds since the Unix epoch, UTC), when not 0, is the author and
+// committer date of whatever it commits.
+CommandResult RunGit(const std::string& dir, const std::vector<std::string>& args,
+                     std::int64_t date = 0);
+
+// Sets the modification time of `path` to `seconds` since the Unix epoch.
+void SetMtime(const std::string& path, std::int64_t seconds);
 
 }  // namespace kv_assets::test_util
 

@@ -206,9 +206,11 @@ Answer ToAnswer(const ex::Reply& reply) {
   return out;
 }
 
-// Sends `raw` on a fresh connection and reads until the server closes it.
+// Sends `raw` on a fresh connection and reads until the server closes it. The server may
+// close before it has read everything: it answers a request it rejects, then hangs up.
 std::string Exchange(std::uint16_t port, std::string_view raw) {
   ex::HttpClient client(port);
+  client.AllowEarlyClose();
   client.SendRaw(raw);
   return client.ReceiveAll();
 }
@@ -264,7 +266,7 @@ const std::string& CssEtag() {
 
 std::vector<Case> Cases() {
   const std::set<int> k400 = {400}, k404 = {404}, k400or404 = {400, 404};
-  const std::set<int> kTooLarge = {400, 431};
+  const std::set<int> kTooLarge = {431};
   const std::string css = Css();
   std::vector<Case> cases = {
       // Traversal, in every spelling.
@@ -361,7 +363,8 @@ std::vector<Case> Cases() {
        {206},
        {206}},
       {"range-negative", "GET", css, {{"Range", "bytes=-0"}}, {416}, {416}},
-      {"range-garbage", "GET", css, {{"Range", "bytes=\x01\xff-,;;"}}, {200}, {200}},
+      // A control character in a field value is malformed HTTP (RFC 9110 §5.5).
+      {"range-garbage", "GET", css, {{"Range", "bytes=\x01\xff-,;;"}}, {200}, {200, 400}},
       {"range-on-head", "HEAD", css, {{"Range", ManyRanges(3)}}, {200}, {200}},
       // Garbage in the other fields.
       {"ae-garbage",
@@ -408,7 +411,7 @@ std::vector<Case> Cases() {
        {{"If-Modified-Since", "Fri, 31 Dec 9999 23:59:59 GMT"}},
        {304},
        {304}},
-      {"ius-garbage", "GET", css, {{"If-Unmodified-Since", "\x01\x02"}}, {200}, {200}},
+      {"ius-garbage", "GET", css, {{"If-Unmodified-Since", "\x01\x02"}}, {200}, {200, 400}},
       {"if-match-garbage", "GET", css, {{"If-Match", "\"a\" \"b\" ,,W/,"}}, {412}, {412}},
       {"inm-unterminated",
        "GET",
@@ -496,8 +499,9 @@ TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
       {"space-before-colon", "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n",
        smuggled},
       {"bare-cr", "GET " + css + " HTTP/1.1\rHost: x\r\n", ""},
-      {"huge-body", "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n",
-       std::string(70 * 1024, 'x')},
+      // Over the example's 64 KiB limit: rejected on the header alone (a body sent along
+      // would meet a closed socket).
+      {"huge-body", "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n", ""},
   };
   for (const Attempt& a : attempts) {
     const std::string raw = Exchange(server_.port(), a.head + "\r\n" + a.body + last);

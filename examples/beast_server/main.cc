@@ -19,9 +19,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <csignal>
@@ -231,7 +233,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) return Close();
     const HttpRequest& req = parser_->get();
-    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+    if (ec == http::error::header_limit) {
+      // More than 8 KiB of request line and fields (Beast's limit): say so once, hang up.
+      BeastResponse res = ErrorResponse(req, http::status::request_header_fields_too_large,
+                                        "431 Request Header Fields Too Large\n");
+      res.keep_alive(false);
+      return Write(std::move(res));
+    }
+    // RFC 9112 §6.3: when chunked is not the final transfer coding of a request, its length
+    // cannot be known, and the server MUST answer 400 and close. Beast reads such a request as
+    // having no body, so what a proxy took for its body would be read as the next request.
+    const bool unframed =
+        !ec && req.count(http::field::transfer_encoding) > 0 && !parser_->chunked();
+    if (unframed || ec.category() == http::make_error_code(http::error::bad_target).category()) {
       // Not HTTP we accept (bad syntax, too large): say so once, then hang up.
       BeastResponse res = ErrorResponse(req, http::status::bad_request, "400 Bad Request\n");
       res.keep_alive(false);
@@ -305,7 +319,10 @@ void ConnectionSet::StopAll() {
 class Listener {
  public:
   Listener(net::io_context& ioc, tcp::acceptor acceptor, ConnectionSet& connections)
-      : ioc_(ioc), acceptor_(std::move(acceptor)), connections_(connections) {}
+      : ioc_(ioc),
+        acceptor_(std::move(acceptor)),
+        retry_(acceptor_.get_executor()),
+        connections_(connections) {}
 
   void Accept() {
     // Each connection gets its own strand, so its handlers never run concurrently.
@@ -319,6 +336,7 @@ class Listener {
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      retry_.cancel();
       connections_.StopAll();
     });
   }
@@ -329,12 +347,26 @@ class Listener {
     if (!ec) {
       auto connection = std::make_shared<Connection>(std::move(socket), connections_);
       if (connections_.Add(connection)) connection->Start();
+    } else if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+               ec == net::error::no_memory ||
+               ec == beast::error_code(ENFILE, beast::system_category())) {
+      // Out of file descriptors or memory: the connection stays queued, and accepting again
+      // at once would fail at once, spinning a core. Wait for connections to close.
+      retry_.expires_after(kAcceptBackoff);
+      retry_.async_wait([this](beast::error_code error) {
+        if (!error && acceptor_.is_open()) Accept();
+      });
+      return;
     }
     Accept();
   }
 
+  // How long to wait before accepting again when the process is out of descriptors.
+  static constexpr std::chrono::milliseconds kAcceptBackoff{50};
+
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
+  net::steady_timer retry_;
   ConnectionSet& connections_;
 };
 

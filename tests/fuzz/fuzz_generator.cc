@@ -291,6 +291,7 @@ void CheckDepfile(const std::vector<std::string_view>& lines) {
   GEN_CHECK(ReadDepfile(out->depfile, target, prereqs), out->depfile);
   GEN_CHECK(target == options.out_dir + "/app_assets.h", target);
   std::vector<std::string> inputs;
+  if (!out->blob_name.empty()) inputs.push_back(options.out_dir + "/" + out->blob_name);
   for (const auto& f : files) inputs.push_back(f.source.abs_path);
   inputs.insert(inputs.end(), watched.begin(), watched.end());
   for (const std::string& p : prereqs) {
