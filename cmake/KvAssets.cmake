@@ -30,6 +30,8 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
     allowed in an identifier replaced by ``_``.
   ``PREFIX``
     URL path the assets are served under, starting and ending with ``/``. Default ``/``.
+    Each segment must be a name the server can match: not empty, ``.`` or ``..``, valid UTF-8
+    without control characters (the generator says which is wrong).
   ``EXCLUDE``
     More patterns to skip, with ``.gitignore`` syntax, relative to ``<folder>``.
   ``BODIES``
