@@ -117,6 +117,29 @@ std::optional<std::string_view> Response::StoreText(std::initializer_list<std::s
   return std::string_view(begin, total);
 }
 
+void Response::AddBodyFromStore(std::string_view key, internal::ByteRange range) {
+  if (piece_count_ < kMaxBodyPieces && slot_count_ < internal::kMaxRanges) {
+    body_key_ = key;
+    std::construct_at(&slot_ranges_.items[slot_count_], range);
+    slot_pieces_.items[slot_count_++] = static_cast<std::uint8_t>(piece_count_);
+    std::construct_at(&pieces_.items[piece_count_++]);
+  }
+}
+
+bool Response::FillBody(std::string_view value) {
+  if (body_key_.empty()) return true;
+  const std::uint64_t length =
+      variant != nullptr ? variant->size : (asset != nullptr ? asset->size : 0);
+  if (value.size() != length) return false;
+  for (std::size_t i = 0; i < slot_count_; ++i) {
+    const internal::ByteRange& r = slot_ranges_.items[i];
+    pieces_.items[slot_pieces_.items[i]] = value.substr(
+        static_cast<std::size_t>(r.first), static_cast<std::size_t>(r.last - r.first + 1));
+  }
+  body_key_ = {};
+  return true;
+}
+
 std::string Response::BodyString() const {
   std::string out;
   for (std::string_view piece : body()) out += piece;
@@ -154,6 +177,10 @@ void Response::CopyFrom(const Response& other) {
   for (std::size_t i = 0; i < piece_count_; ++i) {
     std::construct_at(&pieces_.items[i], Rebase(other.pieces_.items[i], other));
   }
+  body_key_ = other.body_key_;
+  slot_count_ = other.slot_count_;
+  std::copy_n(other.slot_ranges_.items, slot_count_, slot_ranges_.items);
+  std::copy_n(other.slot_pieces_.items, slot_count_, slot_pieces_.items);
 }
 
 bool Server::Owns(std::string_view target) const {
@@ -228,23 +255,34 @@ std::optional<std::string_view> ContentRange(Response& res, std::string_view pre
                         "/", FormatNumber(length, c)});
 }
 
-std::string_view Slice(std::string_view bytes, const internal::ByteRange& r) {
-  return bytes.substr(static_cast<std::size_t>(r.first),
-                      static_cast<std::size_t>(r.last - r.first + 1));
-}
+// The bytes of the representation sent: a view into the blob, or for a manifest-only build
+// the key FillBody() will fetch them under. Neither for HEAD.
+struct Bytes {
+  std::string_view embedded;
+  std::string_view store_key;
+
+  void AddRange(Response& res, const internal::ByteRange& r) const {
+    if (!embedded.empty()) {
+      res.AddBodyPiece(embedded.substr(static_cast<std::size_t>(r.first),
+                                       static_cast<std::size_t>(r.last - r.first + 1)));
+    } else if (!store_key.empty()) {
+      res.AddBodyFromStore(store_key, r);
+    }
+  }
+};
 
 // Sets the body and Content-Length of a 206 for `ranges` of `bytes` (length `length`), with
 // the fields that differ from a 200. False, leaving the body unset, when the part headers do
 // not fit in the Response; the caller then sends the whole body.
-bool SetPartialBody(Response& res, const RangeSet& ranges, std::string_view bytes,
-                    std::uint64_t length, std::string_view content_type, std::string_view etag) {
+bool SetPartialBody(Response& res, const RangeSet& ranges, const Bytes& bytes, std::uint64_t length,
+                    std::string_view content_type, std::string_view etag) {
   if (ranges.count == 1) {
     const std::optional<std::string_view> value = ContentRange(res, "", ranges.ranges[0], length);
     if (!value.has_value()) return false;
     res.AddHeader("Content-Type", content_type);
     res.AddHeader("Content-Range", *value);
     res.content_length = ranges.ranges[0].last - ranges.ranges[0].first + 1;
-    if (!bytes.empty()) res.AddBodyPiece(Slice(bytes, ranges.ranges[0]));
+    bytes.AddRange(res, ranges.ranges[0]);
     return true;
   }
   // The boundary is the representation's hash: no body contains its own hash.
@@ -271,7 +309,7 @@ bool SetPartialBody(Response& res, const RangeSet& ranges, std::string_view byte
   for (std::size_t i = 0; i < ranges.count; ++i) {
     res.content_length += heads[i].size() + (ranges.ranges[i].last - ranges.ranges[i].first + 1);
     res.AddBodyPiece(heads[i]);
-    if (!bytes.empty()) res.AddBodyPiece(Slice(bytes, ranges.ranges[i]));
+    bytes.AddRange(res, ranges.ranges[i]);
   }
   res.AddBodyPiece(*tail);
   return true;
@@ -384,9 +422,14 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
     return error(416, "Range Not Satisfiable", "416 Range Not Satisfiable\n");
   }
 
-  const std::string_view bytes =
-      head ? std::string_view()
-           : (variant != nullptr ? manifest.Body(*variant) : manifest.Body(*asset));
+  Bytes bytes;
+  if (!head && length > 0) {
+    if (manifest.blob != nullptr) {
+      bytes.embedded = variant != nullptr ? manifest.Body(*variant) : manifest.Body(*asset);
+    } else {
+      bytes.store_key = variant != nullptr ? variant->store_key() : asset->store_key();
+    }
+  }
   if (variant != nullptr) res.AddHeader("Content-Encoding", variant->content_encoding());
   res.AddHeader("ETag", etag);
   res.AddHeader("Last-Modified", asset->last_modified());
@@ -404,7 +447,7 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
   res.reason = "OK";
   res.AddHeader("Content-Type", asset->content_type());
   res.content_length = length;
-  if (!bytes.empty()) res.AddBodyPiece(bytes);
+  if (length > 0) bytes.AddRange(res, internal::ByteRange{0, length - 1});
 }
 
 }  // namespace
