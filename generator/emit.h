@@ -41,13 +41,19 @@ struct EmitOptions {
   // No Last-Modified is later than this (the generator's clock): RFC 9110 §8.8.2.1 forbids a
   // Last-Modified later than the response's Date, and a file can carry a future mtime.
   std::int64_t latest_last_modified = std::numeric_limits<std::int64_t>::max();
+  // Manifest-only build (kv_assets_embed(... STORE)): when set, the header holds store keys
+  // below this namespace (generator/manifest_json.h) instead of bodies, the source file
+  // holds no bytes, no blob is written, and <name>.manifest.json is written beside them.
+  std::string store_namespace;
+  std::string store_url;  // the header's kStore: where the program finds the bodies
 };
 
 struct GeneratedFiles {
   std::string header;
   std::string source;
   std::string blob;
-  std::string depfile;  // empty when options.depfile is ""
+  std::string depfile;        // empty when options.depfile is ""
+  std::string manifest_json;  // manifest-only builds: what `kv-assets sync` stores
 };
 
 // Fails, naming both paths, when a tagged name equals another file's name, since a request
