@@ -32,8 +32,9 @@ corpus() {  # corpus NAME FOLDER
   files=$(find "$site" -type f | wc -l)
   bytes=$(du -sb "$site" | cut -f1)
   echo "== $name: $files files, $((bytes / 1000000)) MB"
+  # Without precompression, like xxd -i; bench/compress.sh measures that step.
   measure "kv-assets generate" "$gen" generate "$site" "--out-dir=$out" --name=bench \
-    --namespace=bench --prefix=/static/
+    --namespace=bench --prefix=/static/ --compress=none
   measure "compile bodies (.incbin), $cxx -O2" \
     "$cxx" -std=c++20 -O2 -c -I "$out" -I "$root/runtime/include" "$out/bench.cc" -o "$out/bench.o"
   printf '#include "bench.h"\nint main() { return bench::kManifest.assets.empty(); }\n' \

@@ -13,6 +13,7 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
                     [PREFIX <url-prefix>]
                     [EXCLUDE <pattern>...]
                     [BODIES <incbin|literal>]
+                    [COMPRESS <gzip|brotli|zstd>... | COMPRESS NONE]
                     [STORE <url>])
 
   At build time, ``kv-assets generate`` walks ``<folder>`` (relative to the current source
@@ -35,6 +36,13 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
     How bodies enter the object file: ``incbin`` (an assembler ``.incbin`` of one packed
     file; fastest, GCC and Clang on ELF) or ``literal`` (string literals of at most 16 KB).
     Default: ``incbin`` where it works, else ``literal``.
+  ``COMPRESS``
+    Content codings to precompress with, any of ``gzip`` (zlib level 9), ``brotli`` (quality
+    11) and ``zstd`` (level 19), or ``NONE``. Default: all three. Only types that compress
+    (text, JSON, SVG, WebAssembly, uncompressed fonts, ...) are, never PNG, JPEG, WOFF2 and
+    the like, and a variant is kept only when it saves at least 10 % and 32 bytes. Results
+    are cached under ``${CMAKE_CURRENT_BINARY_DIR}/kv_assets/<target>/``, so a build
+    compresses only the files that changed.
   ``STORE``
     A manifest-only build: the generated header holds the whole manifest and a
     ``kStore`` constant (``<url>``) but no body, so the binary's size does not depend on
@@ -158,6 +166,31 @@ function(_kv_assets_store out target url generate)
   set("${out}" "${result}" PARENT_SCOPE)
 endfunction()
 
+# The generator's --compress= flag for kv_assets_embed()'s COMPRESS values (empty: the default).
+function(_kv_assets_compress_flag out codings)
+  if(NOT codings)
+    set(codings gzip brotli zstd)
+  endif()
+  if(codings STREQUAL "NONE")
+    set("${out}" "--compress=none" PARENT_SCOPE)
+    return()
+  endif()
+  set(tokens "")
+  foreach(coding IN LISTS codings)
+    if(coding STREQUAL "gzip" OR coding STREQUAL "zstd")
+      list(APPEND tokens "${coding}")
+    elseif(coding STREQUAL "brotli")
+      list(APPEND tokens br)
+    else()
+      message(FATAL_ERROR "kv_assets_embed: COMPRESS '${coding}' must be gzip, brotli or zstd "
+                          "(or NONE alone)")
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES tokens)
+  list(JOIN tokens "," tokens)
+  set("${out}" "--compress=${tokens}" PARENT_SCOPE)
+endfunction()
+
 if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets.cmake
   _kv_assets_after_generate()
   cmake_policy(POP)
@@ -165,7 +198,7 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets
 endif()
 
 function(kv_assets_embed target folder)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;STORE" "EXCLUDE")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;STORE" "EXCLUDE;COMPRESS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kv_assets_embed: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -215,6 +248,8 @@ function(kv_assets_embed target folder)
     set(bodies literal)
   endif()
 
+  _kv_assets_compress_flag(compress "${arg_COMPRESS}")
+
   set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/kv_assets/${target}")
   set(header "${out_dir}/${name}.h")
   set(source "${out_dir}/${name}.cc")
@@ -230,7 +265,7 @@ function(kv_assets_embed target folder)
   set(generate
     KvAssets::kv-assets generate "${abs_folder}"
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
-    "--prefix=${prefix}" "--bodies=${bodies}" ${excludes})
+    "--prefix=${prefix}" "--bodies=${bodies}" "${compress}" ${excludes})
   if(DEFINED arg_STORE)
     _kv_assets_store(generate "${target}" "${arg_STORE}" "${generate}")
     set(bodies store)

@@ -1,4 +1,10 @@
-// generator/content_type.h — the Content-Type a web asset is served with, from its name.
+// generator/content_type.h — the Content-Type a web asset is served with, and whether it is
+// worth precompressing, from its name.
+//
+// Example:
+//   ContentTypeFor("css/site.css")       // "text/css; charset=utf-8"
+//   CompressibilityFor("css/site.css")   // Compressibility::kText
+//   CompressibilityFor("img/logo.png")   // Compressibility::kNone: PNG is deflated already
 
 #ifndef KV_ASSETS_GENERATOR_CONTENT_TYPE_H_
 #define KV_ASSETS_GENERATOR_CONTENT_TYPE_H_
@@ -13,6 +19,19 @@ namespace kv_assets::gen {
 // and names without one, get "application/octet-stream", which browsers will not sniff
 // into something executable.
 std::string_view ContentTypeFor(std::string_view path);
+
+// Whether a file's bytes are worth precompressing, and what kind of data they are (brotli
+// tunes its model to text, fonts or other data).
+enum class Compressibility {
+  kNone,     // already compressed (PNG, JPEG, WOFF2, MP4, ZIP, ...), or of unknown type
+  kText,     // HTML, CSS, JavaScript, JSON, SVG, XML, plain text, ...
+  kFont,     // uncompressed fonts: TTF, OTF, EOT, TTC
+  kGeneric,  // other uncompressed binary data: WebAssembly, ICO, BMP, ...
+};
+
+// From the same table as ContentTypeFor(), by `path`'s last extension. Unknown extensions
+// and names without one get kNone: the generator does not guess what an octet stream holds.
+Compressibility CompressibilityFor(std::string_view path);
 
 }  // namespace kv_assets::gen
 

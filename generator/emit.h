@@ -1,7 +1,9 @@
-// generator/emit.h — step 3 of 3: the C++ a build compiles, and the files it writes.
+// generator/emit.h — step 4 of 4: the C++ a build compiles, and the files it writes.
 //
-// Emit() is pure: from the hashed files it makes the text of a header (the constexpr
-// manifest and Tag()), a source file (the bodies), the packed body blob and a depfile.
+// Emit() is pure: from the hashed (and compressed) files it makes the text of a header (the
+// constexpr manifest with its precompressed variants, and Tag()), a source file (the bodies),
+// the packed blob of bodies and variants and a depfile. A variant's ETag is its file's with
+// "-" and the coding's token before the closing quote: "\"AgAqgKEUbDbzTgz9Ul-B8A-br\"".
 // WriteOutputs() then replaces each output only when its content changed, atomically,
 // blob first and header last, so a failed run leaves the previous outputs in place.
 //
@@ -61,6 +63,9 @@ struct GeneratedFiles {
 absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
                                     const std::vector<std::string>& watched,
                                     const EmitOptions& options);
+
+// A variant's ETag: `etag` with "-<coding>" before its closing quote: "\"abc\"" -> "\"abc-br\"".
+std::string VariantEtag(std::string_view etag, Coding coding);
 
 // `path` percent-encoded for a URL that is also safe inside an HTML attribute:
 // "a b/ü.css" -> "a%20b/%C3%BC.css". '/' stays.

@@ -74,23 +74,28 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return content;
 }
 
-absl::StatusOr<bool> WriteFileIfChanged(const std::string& path, std::string_view content) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == content.size()) {
-    absl::StatusOr<std::string> old = ReadFile(path);
-    if (old.ok() && *old == content) return false;
-  }
+absl::Status ReplaceFile(const std::string& path, std::string_view content, Durability durability) {
   const std::string tmp = absl::StrCat(path, ".tmp", ::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoToStatus(errno, tmp, "cannot create");
   int err = WriteAll(fd, content);
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (err == 0 && durability == Durability::kFsync && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
   if (err != 0) {
     ::unlink(tmp.c_str());
     return ErrnoToStatus(err, path, "cannot write");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> WriteFileIfChanged(const std::string& path, std::string_view content) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == content.size()) {
+    absl::StatusOr<std::string> old = ReadFile(path);
+    if (old.ok() && *old == content) return false;
+  }
+  if (absl::Status s = ReplaceFile(path, content, Durability::kFsync); !s.ok()) return s;
   return true;
 }
 

@@ -15,6 +15,15 @@ namespace kv_assets::gen {
 // The whole content of `path`. Errors name the path and the system's reason.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
+enum class Durability {
+  kFsync,    // on disk before the rename: after a crash, `path` is the old content or the new
+  kNoFsync,  // faster; after a crash `path` may be empty or partial, so readers must verify
+};
+
+// Writes `content` to a temporary file beside `path` and renames it over `path`, so a reader
+// sees the old content or the new, never a mix. Errors name `path`.
+absl::Status ReplaceFile(const std::string& path, std::string_view content, Durability durability);
+
 // Makes `path` hold `content`. Does nothing when it already does, so its mtime stays and
 // the build tool sees nothing new. Otherwise writes a temporary file beside it and renames
 // it over `path`, so a reader (or a crash) sees the old content or the new, never a mix.

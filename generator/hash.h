@@ -1,4 +1,4 @@
-// generator/hash.h — step 2 of 3: read each file once, hash it, and name its version.
+// generator/hash.h — step 2 of 4: read each file once, hash it, and name its version.
 //
 // XXH3-128 of the bytes gives both the strong ETag (all 128 bits, base64url, quoted) and
 // the tag in the file name (its first 10 characters: 60 bits, so two versions of one file
@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "generator/scan.h"
+#include "kv_assets/manifest.h"
 
 namespace kv_assets::gen {
 
@@ -31,6 +32,13 @@ struct Digest {
   auto operator<=>(const Digest&) const = default;
 };
 
+// The content precompressed with one coding (generator/compress.h).
+struct EncodedVariant {
+  Coding coding = Coding::kGzip;
+  std::string bytes;
+  bool operator==(const EncodedVariant&) const = default;
+};
+
 struct HashedFile {
   SourceFile source;
   std::string content;
@@ -38,6 +46,8 @@ struct HashedFile {
   std::string tag;          // kTagLength characters
   std::string etag;         // "\"<22 characters>\""
   std::string tagged_path;  // TaggedPath(source.path, tag)
+  // Empty until Compress() (compress.h) fills it in: smallest first.
+  std::vector<EncodedVariant> variants;
 };
 
 Digest HashBytes(std::string_view bytes);

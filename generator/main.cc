@@ -1,9 +1,9 @@
 // kv-assets: the build-time generator. Flags in, exit code out; the work is in
-// scan.h -> hash.h -> emit.h, and sync.h for stores.
+// scan.h -> hash.h -> compress.h -> emit.h, and sync.h for stores.
 //
 //   kv-assets generate <folder> --out-dir=DIR [--name=assets] [--namespace=assets]
-//       [--prefix=/] [--bodies=incbin|literal] [--depfile=FILE] [--exclude=PATTERN]...
-//       [--store=URL]
+//       [--prefix=/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]
+//       [--depfile=FILE] [--exclude=PATTERN]... [--store=URL]
 //   kv-assets sync <folder> --store=URL [the generate flags] [--prune [--keep=N]] [--dry-run]
 //   kv-assets sync --store=URL --name=NAME --prune [--keep=N] [--dry-run]
 //   kv-assets dump <generated header | manifest .json | store URL> [--name=NAME] [--manifest=ID]
@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "generator/compress.h"
 #include "generator/emit.h"
 #include "generator/file_util.h"
 #include "generator/hash.h"
@@ -35,8 +36,8 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: kv-assets generate <folder> --out-dir=DIR [--name=NAME] [--namespace=NS]\n"
-    "           [--prefix=/url/] [--bodies=incbin|literal] [--depfile=FILE]\n"
-    "           [--exclude=PATTERN]... [--scratch-dir=DIR] [--store=URL]\n"
+    "           [--prefix=/url/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]\n"
+    "           [--depfile=FILE] [--exclude=PATTERN]... [--scratch-dir=DIR] [--store=URL]\n"
     "       kv-assets sync <folder> --store=URL [generate's flags] [--prune [--keep=N]]\n"
     "           [--dry-run]\n"
     "       kv-assets sync --store=URL --name=NAME --prune [--keep=N] [--dry-run]\n"
@@ -81,6 +82,7 @@ absl::Status Run(Command command, const std::vector<std::string_view>& args) {
   EmitOptions emit;
   ScanOptions scan;
   SyncFlags sync;
+  CompressOptions compress;
   for (std::string_view arg : args) {
     const std::size_t eq = arg.find('=');
     const std::string_view key = arg.substr(0, eq);
@@ -118,6 +120,13 @@ absl::Status Run(Command command, const std::vector<std::string_view>& args) {
       scan.excludes.push_back(value);
     } else if (key == "--scratch-dir") {
       scan.scratch_dir = value;
+    } else if (key == "--compress") {
+      absl::StatusOr<std::vector<Coding>> codings = ParseCodings(value);
+      if (!codings.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--compress=", value, ": ", codings.status().message()));
+      }
+      compress.codings = *std::move(codings);
     } else if (key == "--bodies") {
       if (value == "incbin") {
         emit.bodies = BodyMode::kIncbin;
@@ -172,6 +181,8 @@ absl::Status Run(Command command, const std::vector<std::string_view>& args) {
   if (scan.scratch_dir.empty() && !emit.out_dir.empty()) {
     scan.scratch_dir = emit.out_dir + "/" + emit.name + ".ignore-scratch.git";
   }
+  if (!emit.out_dir.empty())
+    compress.cache_dir = emit.out_dir + "/" + emit.name + ".compress-cache";
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
     std::int64_t value;
     if (!absl::SimpleAtoi(epoch, &value)) {
@@ -185,9 +196,15 @@ absl::Status Run(Command command, const std::vector<std::string_view>& args) {
 
   KV_ASSETS_ASSIGN_OR_RETURN(ScanResult scanned, Scan(folder, scan));
   KV_ASSETS_ASSIGN_OR_RETURN(std::vector<HashedFile> hashed, HashFiles(std::move(scanned.files)));
-  if (command == Command::kSync) return SyncFolder(folder, hashed, emit, sync);
-  KV_ASSETS_ASSIGN_OR_RETURN(GeneratedFiles files, Emit(hashed, scanned.watched, emit));
-  return WriteOutputs(files, emit);
+  KV_ASSETS_ASSIGN_OR_RETURN(CompressResult compressed, Compress(std::move(hashed), compress));
+  // Sync computes what generate did (the same flags, and the build's compression cache) and
+  // uploads it; it leaves the build's outputs and cache alone.
+  if (command == Command::kSync) return SyncFolder(folder, compressed.files, emit, sync);
+  KV_ASSETS_ASSIGN_OR_RETURN(GeneratedFiles files, Emit(compressed.files, scanned.watched, emit));
+  KV_ASSETS_RETURN_IF_ERROR(WriteOutputs(files, emit));
+  // Only after a run that succeeded: a failed one says nothing about what the next needs.
+  PruneCompressCache(compress.cache_dir, compressed.cache_entries);
+  return absl::OkStatus();
 }
 
 absl::Status SyncFolder(const std::string& folder, const std::vector<HashedFile>& hashed,

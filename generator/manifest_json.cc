@@ -61,6 +61,14 @@ ManifestData BuildManifest(const std::vector<HashedFile>& files, const EmitOptio
     a.last_modified = FormatHttpDate(a.last_modified_unix);
     a.size = f.content.size();
     if (!options.store_namespace.empty()) a.key = AssetKey(options.store_namespace, f.tagged_path);
+    for (const EncodedVariant& v : f.variants) {
+      ManifestVariant mv;
+      mv.coding = v.coding;
+      mv.etag = VariantEtag(f.etag, v.coding);
+      mv.size = v.bytes.size();
+      if (!a.key.empty()) mv.key = VariantKey(a.key, v.coding, v.bytes);
+      a.variants.push_back(std::move(mv));
+    }
     m.assets.push_back(std::move(a));
   }
   return m;
@@ -72,6 +80,10 @@ std::vector<StoredBody> BodiesToStore(const std::vector<HashedFile>& files,
   std::set<std::string> seen;
   for (const HashedFile& f : files) {
     std::string key = AssetKey(options.store_namespace, f.tagged_path);
+    for (const EncodedVariant& v : f.variants) {
+      std::string vkey = VariantKey(key, v.coding, v.bytes);
+      if (seen.insert(vkey).second) out.push_back(StoredBody{std::move(vkey), v.bytes});
+    }
     if (seen.insert(key).second) out.push_back(StoredBody{std::move(key), f.content});
   }
   return out;

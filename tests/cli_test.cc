@@ -6,6 +6,8 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "tests/test_util.h"
 
@@ -73,6 +75,78 @@ TEST(Cli, SecondRunWithSameInputRewritesNothing) {
   EXPECT_EQ(Snapshot(out), before);  // same bytes and the same mtime
 }
 
+// A stylesheet of `rules` rules, worth compressing with every coding.
+std::string Css(int rules) {
+  std::string out;
+  for (int i = 0; i < rules; ++i) out += ".r" + std::to_string(i) + " { margin: 0 auto; }\n";
+  return out;
+}
+
+// Name -> modification time (ns) of each file in `dir`.
+std::map<std::string, std::int64_t> Entries(const std::string& dir) {
+  std::map<std::string, std::int64_t> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    struct stat st {};
+    ::stat(e.path().c_str(), &st);
+    out[e.path().filename().string()] = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  }
+  return out;
+}
+
+TEST(Cli, CompressesIntoACacheThatIsReusedAndPruned) {
+  TempDir t;
+  const std::string css = t.Write("site/a.css", Css(50));
+  t.Write("site/b.png", Css(50));
+  const std::string out = t.Mkdir("out");
+  const std::string cache = out + "/a.compress-cache";
+  const std::vector<std::string> args = ArgsFor(t, out);
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const std::map<std::string, std::int64_t> first = Entries(cache);
+  EXPECT_EQ(first.size(), 3u);  // a.css: gzip, br, zstd; b.png: none
+  for (const char* token : {"-gzip\\\"", "-br\\\"", "-zstd\\\""}) {
+    EXPECT_NE(ReadAll(out + "/a.h").find(token), std::string::npos) << token;
+  }
+  // Nothing changed: every entry is read, none rewritten.
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  EXPECT_EQ(Entries(cache), first);
+  // An edit replaces the file's entries.
+  t.Write("site/a.css", Css(51));
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const std::map<std::string, std::int64_t> second = Entries(cache);
+  EXPECT_EQ(second.size(), 3u);
+  for (const auto& [name, mtime] : second) EXPECT_FALSE(first.contains(name)) << name;
+  // One coding: one entry.
+  std::vector<std::string> gzip_only = args;
+  gzip_only.push_back("--compress=gzip");
+  ASSERT_EQ(Generate(gzip_only).exit_code, 0);
+  EXPECT_EQ(Entries(cache).size(), 1u);
+  EXPECT_EQ(ReadAll(out + "/a.h").find("-br\\\""), std::string::npos);
+  // None: no variants, and the cache is gone.
+  std::vector<std::string> none = args;
+  none.push_back("--compress=none");
+  ASSERT_EQ(Generate(none).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(cache));
+  EXPECT_NE(ReadAll(out + "/a.h").find("std::array<::kv_assets::Variant, 0> kVariants"),
+            std::string::npos);
+}
+
+TEST(Cli, DamagedCacheEntryIsNotFatal) {
+  TempDir t;
+  t.Write("site/a.css", Css(50));
+  const std::string out = t.Mkdir("out");
+  const std::vector<std::string> args = ArgsFor(t, out);
+  ASSERT_EQ(Generate(args).exit_code, 0);
+  const Outputs good = Snapshot(out);
+  for (const auto& [name, mtime] : Entries(out + "/a.compress-cache")) {
+    std::ofstream(out + "/a.compress-cache/" + name, std::ios::binary) << "garbage";
+  }
+  const CommandResult r = Generate(args);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  EXPECT_EQ(Snapshot(out), good);
+}
+
 TEST(Cli, DepfileEscapesSpaces) {
   TempDir t;
   t.Write("my site/a b.css", "a");
@@ -112,7 +186,7 @@ TEST(Cli, LastModifiedIsNeverInTheFuture) {
   const std::int64_t before = std::time(nullptr);
   ASSERT_EQ(Generate({t.path() + "/site", "--out-dir=" + out, "--name=a"}).exit_code, 0);
   const std::string header = ReadAll(out + "/a.h");
-  const std::size_t end = header.find(", 0, 1},");
+  const std::size_t end = header.find(", 0, 1, 0, 0},");
   ASSERT_NE(end, std::string::npos) << header;
   const std::int64_t served = std::stoll(header.substr(header.rfind(", ", end - 1) + 2));
   EXPECT_GE(served, before);
@@ -129,7 +203,7 @@ TEST(Cli, SourceDateEpochSetsLastModified) {
             0);
   const std::string header = ReadAll(out + "/a.h");
   EXPECT_NE(header.find("Sun, 06 Nov 1994 08:49:37 GMT"), std::string::npos);
-  EXPECT_NE(header.find(", 784111777, 0, 1},"), std::string::npos) << header;
+  EXPECT_NE(header.find(", 784111777, 0, 1, 0, 0},"), std::string::npos) << header;
 }
 
 struct ErrorCase {
@@ -147,6 +221,12 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
       {{"--out-dir={out}"}, "no folder given"},
       {{"{site}", "{site}", "--out-dir={out}"}, "more than one folder: {site}, {site}"},
       {{"{site}", "--out-dir={out}", "--bodies=hex"}, "--bodies=hex: expected incbin or literal"},
+      {{"{site}", "--out-dir={out}", "--compress=lzma"},
+       "--compress=lzma: expected none or a comma-separated list of gzip, br, zstd"},
+      {{"{site}", "--out-dir={out}", "--compress=gzip,brotli"},
+       "--compress=gzip,brotli: expected none or a comma-separated list of gzip, br, zstd"},
+      {{"{site}", "--out-dir={out}", "--compress="},
+       "--compress=: expected none or a comma-separated list of gzip, br, zstd"},
       {{"{site}", "--out-dir={out}", "--name=a-b"}, "--name=a-b: not a C identifier"},
       {{"{site}", "--out-dir={out}", "--namespace=a::2b"},
        "--namespace=a::2b: not a C++ namespace name"},

@@ -44,5 +44,29 @@ TEST(ContentType, UnknownOrMissingExtensionsAreOctetStream) {
   }
 }
 
+TEST(Compressibility, TextFontsAndUncompressedBinariesAreCompressed) {
+  const std::pair<const char*, Compressibility> cases[] = {
+      {"index.html", Compressibility::kText}, {"a/b.min.css", Compressibility::kText},
+      {"app.js", Compressibility::kText},     {"mod.mjs", Compressibility::kText},
+      {"data.json", Compressibility::kText},  {"app.js.map", Compressibility::kText},
+      {"logo.svg", Compressibility::kText},   {"feed.xml", Compressibility::kText},
+      {"r.txt", Compressibility::kText},      {"site.webmanifest", Compressibility::kText},
+      {"UPPER.CSS", Compressibility::kText},  {"f.ttf", Compressibility::kFont},
+      {"f.otf", Compressibility::kFont},      {"f.eot", Compressibility::kFont},
+      {"m.wasm", Compressibility::kGeneric},  {"favicon.ico", Compressibility::kGeneric},
+      {"p.bmp", Compressibility::kGeneric},
+  };
+  for (const auto& [path, kind] : cases) EXPECT_EQ(CompressibilityFor(path), kind) << path;
+}
+
+TEST(Compressibility, CompressedFormatsAndUnknownTypesAreNot) {
+  for (const char* path :
+       {"p.png",   "p.jpg", "p.jpeg", "p.gif",   "p.webp",       "p.avif",   "f.woff",
+        "f.woff2", "v.mp4", "v.webm", "a.mp3",   "a.ogg",        "a.zip",    "a.gz",
+        "a.br",    "a.zst", "d.pdf",  "LICENSE", "a.unknownext", "trailing."}) {
+    EXPECT_EQ(CompressibilityFor(path), Compressibility::kNone) << path;
+  }
+}
+
 }  // namespace
 }  // namespace kv_assets::gen

@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
+#include "generator/compress.h"
 #include "generator/scan.h"
 #include "tests/test_util.h"
 
@@ -19,12 +22,25 @@ using ::kv_assets::test_util::TempDir;
 
 const std::string kGolden = std::string(KV_ASSETS_TESTDATA_DIR) + "/golden";
 
-absl::StatusOr<GeneratedFiles> Generate(const std::string& root, const EmitOptions& options) {
+// Scan, hash, compress (without a cache) and emit, as the generator does.
+absl::StatusOr<GeneratedFiles> Generate(const std::string& root, const EmitOptions& options,
+                                        const CompressOptions& compress = {}) {
   absl::StatusOr<ScanResult> scan = Scan(root, {});
   if (!scan.ok()) return scan.status();
   absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
   if (!hashed.ok()) return hashed.status();
-  return Emit(*hashed, scan->watched, options);
+  absl::StatusOr<CompressResult> compressed = Compress(*std::move(hashed), compress);
+  if (!compressed.ok()) return compressed.status();
+  return Emit(compressed->files, scan->watched, options);
+}
+
+// A stylesheet that every coding shrinks well.
+std::string Css(int rules) {
+  std::string out;
+  for (int i = 0; i < rules; ++i) {
+    out += ".rule-" + std::to_string(i) + " { padding: " + std::to_string(i % 5) + "px; }\n";
+  }
+  return out;
 }
 
 EmitOptions GoldenOptions() {
@@ -60,15 +76,44 @@ TEST(Emit, IsByteIdenticalForIdenticalInput) {
     d->Write("site/x/y.css", "y");
     d->Write("site/z.js", "z");
     d->Write("site/w", "");
+    for (int i = 0; i < 12; ++i) d->Write("site/c/" + std::to_string(i) + ".css", Css(10 + i * 9));
   }
   EmitOptions o = GoldenOptions();
   o.bodies = BodyMode::kIncbin;
-  absl::StatusOr<GeneratedFiles> first = Generate(a.path() + "/site", o);
-  absl::StatusOr<GeneratedFiles> second = Generate(b.path() + "/site", o);
+  absl::StatusOr<GeneratedFiles> first = Generate(a.path() + "/site", o, {.threads = 1});
+  absl::StatusOr<GeneratedFiles> second = Generate(b.path() + "/site", o, {.threads = 5});
   ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_NE(first->header.find("-br\\\""), std::string::npos);  // variants were made
   EXPECT_EQ(first->header, second->header);
   EXPECT_EQ(first->source, second->source);
   EXPECT_EQ(first->blob, second->blob);
+}
+
+TEST(Emit, VariantEtagsAndIdenticalVariantBytesStoredOnce) {
+  TempDir t;
+  const std::string css = Css(60);
+  t.Write("site/a.css", css);
+  t.Write("site/b.css", css);
+  absl::StatusOr<GeneratedFiles> with = Generate(t.path() + "/site", GoldenOptions());
+  absl::StatusOr<GeneratedFiles> without =
+      Generate(t.path() + "/site", GoldenOptions(), {.codings = {}});
+  ASSERT_TRUE(with.ok() && without.ok());
+  const std::string etag = DigestToBase64Url(HashBytes(css));
+  for (const char* token : {"gzip", "br", "zstd"}) {
+    EXPECT_NE(with->header.find("\\\"" + etag + "-" + token + "\\\""), std::string::npos) << token;
+  }
+  EXPECT_NE(with->header.find("kVariants{{"), std::string::npos);
+  EXPECT_NE(without->header.find("std::array<::kv_assets::Variant, 0> kVariants{{\n}};"),
+            std::string::npos);
+  EXPECT_EQ(without->blob, css);
+  // Each of the three variants is stored once for both files.
+  absl::StatusOr<CompressResult> c = Compress(
+      {HashedFile{.source = {.path = "a.css"}, .content = css, .digest = HashBytes(css)}}, {});
+  ASSERT_TRUE(c.ok());
+  std::size_t variant_bytes = 0;
+  for (const EncodedVariant& v : c->files[0].variants) variant_bytes += v.bytes.size();
+  EXPECT_EQ(c->files[0].variants.size(), 3u);
+  EXPECT_EQ(with->blob.size(), css.size() + variant_bytes);
 }
 
 TEST(Emit, HeaderSaysGeneratedAndHasNoMachineSpecificContent) {
@@ -197,6 +242,81 @@ TEST_P(EmitCompiles, ForAwkwardNamesAndContents) {
     }
   )cc");
   CompileAndRun(out_dir, "awkward_assets.cc");
+}
+
+// The variants' bytes, ETags and order as a compiled program sees them, against what
+// Compress() makes of the same files (written beside main.cc as <path with '_'>.<token>).
+TEST_P(EmitCompiles, WithVariants) {
+  TempDir t;
+  const std::map<std::string, std::string> files = {
+      {"app.js", Css(200)},
+      {"img/logo.svg", "<svg>" + Css(40) + "</svg>"},
+      {"copy.js", Css(200)},  // the same bytes as app.js: stored once
+      {"pic.png", Css(50)},   // never compressed
+  };
+  const std::string out_dir = t.Mkdir("out");
+  for (const auto& [path, content] : files) {
+    t.Write("site/" + path, content);
+    absl::StatusOr<CompressResult> c = Compress(
+        {HashedFile{.source = {.path = path}, .content = content, .digest = HashBytes(content)}},
+        {});
+    ASSERT_TRUE(c.ok());
+    std::string flat = path;
+    std::replace(flat.begin(), flat.end(), '/', '_');
+    for (const EncodedVariant& v : c->files[0].variants) {
+      t.Write("out/" + flat + "." + std::string(CodingName(v.coding)), v.bytes);
+    }
+  }
+  EmitOptions o = GoldenOptions();
+  o.out_dir = out_dir;
+  o.bodies = GetParam();
+  absl::StatusOr<GeneratedFiles> out = Generate(t.path() + "/site", o);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_TRUE(WriteOutputs(*out, o).ok());
+  t.Write("out/main.cc", "#define OUT_DIR \"" + out_dir + "\"\n" + R"cc(
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include "golden_assets.h"
+    constexpr const auto& kM = golden::assets::kManifest;
+    static_assert(kM.variants.size() == 9);
+    static_assert(kM.VariantsOf(kM.assets[kM.IndexOf("app.js")]).size() == 3);
+    static_assert(kM.VariantsOf(kM.assets[kM.IndexOf("pic.png")]).empty());
+
+    std::string Read(std::string path) {
+      std::ifstream in(OUT_DIR "/" + path, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+
+    int Check(std::string_view path, std::string flat) {
+      const kv_assets::Asset& a = *kM.Find(path);
+      if (kM.Body(a).size() != a.size) return 10;
+      const auto variants = kM.VariantsOf(a);
+      if (variants.size() != 3) return 11;
+      for (std::size_t i = 0; i < variants.size(); ++i) {
+        const kv_assets::Variant& v = variants[i];
+        const std::string token(v.content_encoding());
+        if (i > 0 && v.size < variants[i - 1].size) return 12;
+        const std::string expected = Read(flat + "." + token);
+        if (expected.empty() || kM.Body(v) != expected) return 13;
+        std::string etag(a.etag());
+        etag.insert(etag.size() - 1, "-" + token);
+        if (v.etag() != etag) return 14;
+      }
+      return 0;
+    }
+
+    int main() {
+      if (int rc = Check("app.js", "app.js")) return rc;
+      if (int rc = Check("copy.js", "copy.js")) return rc;
+      if (int rc = Check("img/logo.svg", "img_logo.svg")) return 20 + rc;
+      if (kM.VariantsOf(*kM.Find("copy.js"))[0].offset != kM.VariantsOf(*kM.Find("app.js"))[0].offset)
+        return 30;
+      return 0;
+    }
+  )cc");
+  CompileAndRun(out_dir, "golden_assets.cc");
 }
 
 TEST_P(EmitCompiles, ForAnEmptyFolder) {

@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -53,6 +54,19 @@ static_assert(app_assets::kManifest.prefix == "/static/");
 // The second manifest of this target.
 static_assert(more_assets::Tag("theme.css").starts_with("/more/theme."));
 static_assert(more_assets::kManifest.assets.size() == 1);
+// Precompressed variants: public/ has the default COMPRESS (gzip, brotli, zstd), more/ has
+// COMPRESS NONE. PNG is never compressed. The incremental tests delete js/ and rename the PNG
+// (the list of assets is checked separately), so those two may be missing.
+constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
+constexpr std::size_t VariantCount(std::string_view path) {
+  const kv_assets::Manifest& m = app_assets::kManifest;
+  const std::size_t i = m.IndexOf(path);
+  return i == kv_assets::Manifest::kNotFound ? kMissing : m.VariantsOf(m.assets[i]).size();
+}
+static_assert(VariantCount("css/site.css") == 3);
+static_assert(VariantCount("js/app.js") == 3 || VariantCount("js/app.js") == kMissing);
+static_assert(VariantCount("img/logo.png") == 0 || VariantCount("img/logo.png") == kMissing);
+static_assert(more_assets::kManifest.variants.empty());
 
 #ifdef KV_CONSUMER_MISSING_TAG
 // Must not compile: the error names kv_assets::internal::AssetNotInManifest.
@@ -121,6 +135,25 @@ kv_assets::Response Get(const kv_assets::Server& server, std::string_view target
   return server.Handle(request);
 }
 
+// Each variant: smaller than the body, smallest first, in the blob, with the asset's ETag
+// plus the coding, and the coding's magic number where it has one.
+void CheckVariants(const kv_assets::Asset& asset) {
+  const std::string_view path = asset.path();
+  std::uint64_t previous = 0;
+  for (const kv_assets::Variant& v : app_assets::kManifest.VariantsOf(asset)) {
+    const std::string_view bytes = app_assets::kManifest.Body(v);
+    const std::string coding(v.content_encoding());
+    Expect(bytes.size() == v.size && v.size < asset.size, "variant size", path, coding);
+    Expect(v.size >= previous, "variants not smallest first", path, coding);
+    previous = v.size;
+    std::string etag(asset.etag());
+    etag.insert(etag.size() - 1, "-" + coding);
+    Expect(v.etag() == etag, "variant ETag", path, v.etag());
+    if (coding == "gzip") Expect(bytes.starts_with("\x1f\x8b"), "not gzip", path);
+    if (coding == "zstd") Expect(bytes.starts_with("\x28\xb5\x2f\xfd"), "not zstd", path);
+  }
+}
+
 void CheckAsset(const kv_assets::Server& server, const kv_assets::Asset& asset,
                 const std::string& on_disk) {
   const std::string_view path = asset.path();
@@ -158,6 +191,8 @@ void CheckAsset(const kv_assets::Server& server, const kv_assets::Asset& asset,
   Expect(res.status == 304, "If-None-Match with the ETag is not 304", untagged_target);
   Expect(res.body().empty(), "304 has a body", untagged_target);
   Expect(res.header("ETag") == asset.etag(), "304 without the ETag", untagged_target);
+
+  CheckVariants(asset);
 
   // HEAD: the GET's length, no body.
   res = Get(server, tagged_target, {}, "HEAD");
