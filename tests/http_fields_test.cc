@@ -13,14 +13,14 @@ using AE = AcceptEncoding;
 
 TEST(AcceptEncoding, WeightsAndDefaults) {
   const AE none = ParseAcceptEncoding("");
-  EXPECT_EQ(none.Weight(AE::kIdentity), 1000);
+  EXPECT_EQ(none.Weight(AE::kIdentity), 1);  // acceptable, as the last choice
   EXPECT_EQ(none.Weight(AE::kGzip), 0);
 
   const AE ae = ParseAcceptEncoding("gzip;q=1, br;q=0.5, zstd;q=0.125");
   EXPECT_EQ(ae.Weight(AE::kGzip), 1000);
   EXPECT_EQ(ae.Weight(AE::kBr), 500);
   EXPECT_EQ(ae.Weight(AE::kZstd), 125);
-  EXPECT_EQ(ae.Weight(AE::kIdentity), 1000);
+  EXPECT_EQ(ae.Weight(AE::kIdentity), 1);
 }
 
 TEST(AcceptEncoding, ZeroExcludesInEveryForm) {
@@ -32,7 +32,7 @@ TEST(AcceptEncoding, ZeroExcludesInEveryForm) {
 TEST(AcceptEncoding, StarCoversUnlistedCodingsAndIdentity) {
   const AE star = ParseAcceptEncoding("*");
   EXPECT_EQ(star.Weight(AE::kBr), 1000);
-  EXPECT_EQ(star.Weight(AE::kIdentity), 1000);
+  EXPECT_EQ(star.Weight(AE::kIdentity), 1);
   const AE no_identity = ParseAcceptEncoding("br, *;q=0");
   EXPECT_EQ(no_identity.Weight(AE::kBr), 1000);
   EXPECT_EQ(no_identity.Weight(AE::kGzip), 0);

@@ -780,7 +780,12 @@ TEST_P(Conformance, Rule26Negotiation) {
     EXPECT_EQ(ask("gzip, deflate, br, zstd"), smallest);
     EXPECT_EQ(ask("identity;q=0.5, *"), smallest);
     EXPECT_EQ(ask("identity, *;q=0"), "identity");
-    EXPECT_EQ(ask("identity;q=0"), variants.empty() ? "status 406" : smallest);
+    // Unlisted codings are not acceptable without "*" (§12.5.3), so nothing is left.
+    EXPECT_EQ(ask("identity;q=0"), "status 406");
+    EXPECT_EQ(ask("identity;q=0, gzip"), has("gzip") ? "gzip" : "status 406");
+    // Listed codings come before an unlisted identity, whatever their weight.
+    EXPECT_EQ(ask("gzip;q=0.001"), gzip);
+    EXPECT_EQ(ask("identity;q=0.5, gzip;q=0.4"), "identity");
     EXPECT_EQ(ask("*;q=0"), "status 406");
     if (has("br")) EXPECT_EQ(ask("br;q=0.5, gzip;q=0.4"), "br");
     if (has("zstd")) EXPECT_EQ(ask("zstd, gzip;q=0.9, br;q=0.9"), "zstd");

@@ -161,7 +161,7 @@ void CoalesceIfOverlapping(RangeSet& set) {
 
 int AcceptEncoding::Weight(Entry coding) const {
   if (listed[coding] >= 0) return listed[coding];
-  if (coding == kIdentity) return listed[kStar] == 0 ? 0 : 1000;
+  if (coding == kIdentity) return listed[kStar] == 0 ? 0 : 1;
   return listed[kStar] >= 0 ? listed[kStar] : 0;
 }
 

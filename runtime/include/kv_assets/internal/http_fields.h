@@ -26,8 +26,9 @@ struct AcceptEncoding {
   // Weight of each entry in thousandths (q=0.5 is 500), or -1 when the field does not list it.
   int listed[kEntries] = {-1, -1, -1, -1, -1};
 
-  // The weight a coding gets: its own when listed, else that of "*", else 0. For identity the
-  // default is 1000 (always acceptable) unless "*;q=0" excludes it.
+  // The weight a coding gets: its own when listed, else that of "*", else 0. Identity, when
+  // not listed, is acceptable unless "*;q=0" excludes it (§12.5.3), but only as the last
+  // choice (weight 1): "br;q=0.5, gzip;q=0.4" asks for br, not for an uncompressed body.
   int Weight(Entry coding) const;
 };
 
