@@ -5,12 +5,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "generator/compress.h"
 #include "generator/hash.h"
 #include "generator/manifest_json.h"
 #include "generator/scan.h"
 #include "generator/sync.h"
 #include "kv_assets/store.h"
-#include "store_assets.h"  // generated from testdata/site, manifest-only
+#include "store_assets.h"  // generated from testdata/store_site, manifest-only
 #include "tests/store_test_util.h"
 
 namespace kv_assets {
@@ -19,25 +20,29 @@ namespace {
 using ::kv_assets::test_util::CountingStore;
 
 std::string FileContent(const std::string& rel) {
-  std::ifstream in(std::string(KV_ASSETS_TESTDATA_DIR) + "/site/" + rel, std::ios::binary);
+  std::ifstream in(std::string(KV_ASSETS_TESTDATA_DIR) + "/store_site/" + rel, std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
 }
 
-// Syncs testdata/site the way `kv-assets sync` would for the generated header.
+// Syncs testdata/store_site the way `kv-assets sync` would for the generated header:
+// precompressed with every coding, as kv_assets_embed() does by default.
 std::string SyncSite(KeyValueStore& store) {
   absl::StatusOr<gen::ScanResult> scan =
-      gen::Scan(std::string(KV_ASSETS_TESTDATA_DIR) + "/site", {});
+      gen::Scan(std::string(KV_ASSETS_TESTDATA_DIR) + "/store_site", {});
   EXPECT_TRUE(scan.ok()) << scan.status();
-  absl::StatusOr<std::vector<gen::HashedFile>> files = gen::HashFiles(std::move(scan->files));
-  EXPECT_TRUE(files.ok());
+  absl::StatusOr<std::vector<gen::HashedFile>> hashed = gen::HashFiles(std::move(scan->files));
+  EXPECT_TRUE(hashed.ok());
+  absl::StatusOr<gen::CompressResult> compressed = gen::Compress(*std::move(hashed), {});
+  EXPECT_TRUE(compressed.ok()) << compressed.status();
+  const std::vector<gen::HashedFile>& files = compressed->files;
   gen::EmitOptions options;
   options.prefix = "/static/";
   options.store_namespace = "store_assets";
-  const gen::ManifestData manifest = gen::BuildManifest(*files, options);
+  const gen::ManifestData manifest = gen::BuildManifest(files, options);
   absl::StatusOr<gen::SyncReport> r =
-      gen::Sync(store, manifest, gen::BodiesToStore(*files, options), {.ns = "store_assets"});
+      gen::Sync(store, manifest, gen::BodiesToStore(files, options), {.ns = "store_assets"});
   EXPECT_TRUE(r.ok()) << r.status();
   return r.ok() ? r->manifest_id : "";
 }
@@ -115,6 +120,26 @@ TEST_P(StoreServerTest, AnswersWithoutABodyNeverTouchTheStore) {
   StoreResponse head = Serve({.method = "HEAD", .target = HtmlUrl()});
   EXPECT_EQ(head.response.content_length, Html().size);
   EXPECT_TRUE(head.response.body().empty());
+}
+
+TEST_P(StoreServerTest, PrecompressedVariantsComeFromTheirOwnKeys) {
+  const Asset& js = *store_assets::kManifest.Find("js/app.js");
+  const std::span<const Variant> variants = store_assets::kManifest.VariantsOf(js);
+  ASSERT_EQ(variants.size(), 3u);  // gzip, br and zstd all save enough on this file
+  for (const Variant& v : variants) {
+    EXPECT_TRUE(v.store_key().starts_with(js.store_key())) << v.store_key();
+    EXPECT_TRUE(v.store_key().ends_with(v.content_encoding())) << v.store_key();
+    const std::string coding(v.content_encoding());
+    const std::string url(js.url());
+    StoreResponse r = Serve({.method = "GET", .target = url, .accept_encoding = coding});
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    EXPECT_EQ(r.response.status, 200);
+    EXPECT_EQ(r.response.header("Content-Encoding"), coding);
+    EXPECT_EQ(r.response.BodyString().size(), v.size);
+    EXPECT_EQ(r.response.BodyString(), env_.store->Get(v.store_key())->bytes());
+    EXPECT_NE(r.response.BodyString(), FileContent("js/app.js"));
+  }
+  EXPECT_EQ(counting_->gets.load(), 3);
 }
 
 TEST_P(StoreServerTest, RangesSliceTheStoredBody) {

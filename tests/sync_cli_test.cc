@@ -86,6 +86,20 @@ TEST_F(SyncCli, DumpReadsAHeaderAManifestAndAStore) {
   EXPECT_EQ(r.output.find("\"key\""), std::string::npos) << r.output;
 }
 
+TEST_F(SyncCli, DumpReadsPrecompressedVariantsBackFromAHeader) {
+  t_.Write("site/js/big.js",
+           ReadAll(std::string(KV_ASSETS_TESTDATA_DIR) + "/store_site/js/app.js"));
+  ASSERT_EQ(Kv(Args("generate")).exit_code, 0);
+  const std::string json = ReadAll(out_ + "/app.manifest.json");
+  ASSERT_NE(json.find("\"variants\":[{\"coding\":\"br\""), std::string::npos) << json;
+  const CommandResult r = Kv({"dump", out_ + "/app.h"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, json);
+  // Sync uploads the variants too: 3 files and 3 variants of one.
+  const CommandResult synced = Kv(Args("sync"));
+  EXPECT_NE(synced.output.find("6 of 6 bodies missing"), std::string::npos) << synced.output;
+}
+
 TEST_F(SyncCli, PruneDryRunListsWhatWouldGo) {
   ASSERT_EQ(Kv(Args("generate")).exit_code, 0);
   ASSERT_EQ(Kv(Args("sync")).exit_code, 0);
