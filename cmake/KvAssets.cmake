@@ -14,6 +14,7 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
                     [EXCLUDE <pattern>...]
                     [BODIES <incbin|literal>]
                     [COMPRESS <gzip|brotli|zstd>... | COMPRESS NONE]
+                    [LAST_MODIFIED <mtime|git|epoch>]
                     [STORE <url>])
 
   At build time, ``kv-assets generate`` walks ``<folder>`` (relative to the current source
@@ -43,6 +44,25 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
     the like, and a variant is kept only when it saves at least 10 % and 32 bytes. Results
     are cached under ``${CMAKE_CURRENT_BINARY_DIR}/kv_assets/<target>/``, so a build
     compresses only the files that changed.
+  ``LAST_MODIFIED``
+    Where each file's ``Last-Modified`` comes from. Default ``mtime``.
+
+    ``mtime``
+      The file's modification time; when the environment variable ``SOURCE_DATE_EPOCH`` is
+      set while the build runs, that instead, for every file (a checkout's mtimes are the
+      time of the checkout, so reproducible builds cannot use them).
+    ``git``
+      The committer time of the last commit that changed the file, as
+      ``git log -1 --format=%ct -- <file>`` prints it: the same for every checkout of a
+      commit. Files that are not committed, or whose content differs from ``HEAD``'s, are
+      dated as in ``mtime`` mode. ``<folder>`` must be in a git work tree. In a shallow
+      clone the oldest fetched commit counts as having changed every file it contains (a
+      depth-1 clone dates every file at ``HEAD``'s commit). A commit or checkout re-runs
+      the generator on the next build.
+    ``epoch``
+      ``SOURCE_DATE_EPOCH`` for every file; the build fails when it is not set.
+
+    No file is ever dated later than the moment the generator runs.
   ``STORE``
     A manifest-only build: the generated header holds the whole manifest and a
     ``kStore`` constant (``<url>``) but no body, so the binary's size does not depend on
@@ -198,7 +218,8 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets
 endif()
 
 function(kv_assets_embed target folder)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;STORE" "EXCLUDE;COMPRESS")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED;STORE"
+                        "EXCLUDE;COMPRESS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kv_assets_embed: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -250,6 +271,15 @@ function(kv_assets_embed target folder)
 
   _kv_assets_compress_flag(compress "${arg_COMPRESS}")
 
+  set(last_modified "mtime")
+  if(DEFINED arg_LAST_MODIFIED)
+    set(last_modified "${arg_LAST_MODIFIED}")
+  endif()
+  if(NOT last_modified MATCHES "^(mtime|git|epoch)$")
+    message(FATAL_ERROR
+            "kv_assets_embed: LAST_MODIFIED '${last_modified}' must be mtime, git or epoch")
+  endif()
+
   set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/kv_assets/${target}")
   set(header "${out_dir}/${name}.h")
   set(source "${out_dir}/${name}.cc")
@@ -265,7 +295,8 @@ function(kv_assets_embed target folder)
   set(generate
     KvAssets::kv-assets generate "${abs_folder}"
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
-    "--prefix=${prefix}" "--bodies=${bodies}" "${compress}" ${excludes})
+    "--prefix=${prefix}" "--bodies=${bodies}" "${compress}" "--last-modified=${last_modified}"
+    ${excludes})
   if(DEFINED arg_STORE)
     _kv_assets_store(generate "${target}" "${arg_STORE}" "${generate}")
     set(bodies store)

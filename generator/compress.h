@@ -1,4 +1,4 @@
-// generator/compress.h — step 3 of 4: precompressed variants of the files worth compressing.
+// generator/compress.h — step 4 of 5: precompressed variants of the files worth compressing.
 //
 // Each file whose type compresses (CompressibilityFor(), content_type.h) is encoded with
 // every requested coding: gzip (zlib level 9, a gzip header without name or time), brotli

@@ -380,8 +380,7 @@ std::string UrlEncodePath(std::string_view path) {
 }
 
 std::int64_t LastModified(const HashedFile& file, const EmitOptions& options) {
-  return std::min(options.source_date_epoch.value_or(file.source.mtime),
-                  options.latest_last_modified);
+  return std::min(file.last_modified, options.latest_last_modified);
 }
 
 std::string CppStringLiteral(std::string_view bytes) {

@@ -1,4 +1,4 @@
-// generator/emit.h — step 4 of 4: the C++ a build compiles, and the files it writes.
+// generator/emit.h — step 5 of 5: the C++ a build compiles, and the files it writes.
 //
 // Emit() is pure: from the hashed (and compressed) files it makes the text of a header (the
 // constexpr manifest with its precompressed variants, and Tag()), a source file (the bodies),
@@ -16,7 +16,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +37,6 @@ struct EmitOptions {
   std::string prefix = "/";  // URL prefix, starts and ends with '/'
   BodyMode bodies = BodyMode::kIncbin;
   std::string depfile;  // "" for none
-  // When set, every Last-Modified is this instead of the file's mtime (SOURCE_DATE_EPOCH).
-  std::optional<std::int64_t> source_date_epoch;
   // No Last-Modified is later than this (the generator's clock): RFC 9110 §8.8.2.1 forbids a
   // Last-Modified later than the response's Date, and a file can carry a future mtime.
   std::int64_t latest_last_modified = std::numeric_limits<std::int64_t>::max();
@@ -71,7 +68,7 @@ std::string VariantEtag(std::string_view etag, Coding coding);
 // "a b/ü.css" -> "a%20b/%C3%BC.css". '/' stays.
 std::string UrlEncodePath(std::string_view path);
 
-// The Last-Modified time `file` is served with under `options`.
+// The Last-Modified time `file` is served with under `options`: its last_modified, capped.
 std::int64_t LastModified(const HashedFile& file, const EmitOptions& options);
 
 absl::Status WriteOutputs(const GeneratedFiles& files, const EmitOptions& options);

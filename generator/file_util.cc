@@ -1,6 +1,7 @@
 #include "generator/file_util.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,6 +73,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   }
   ::close(fd);
   return content;
+}
+
+absl::StatusOr<std::string> RealPath(const std::string& path) {
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (real == nullptr) return ErrnoToStatus(errno, path, "cannot resolve");
+  std::string out = real;
+  ::free(real);
+  return out;
 }
 
 absl::Status ReplaceFile(const std::string& path, std::string_view content, Durability durability) {

@@ -30,6 +30,9 @@ absl::Status ReplaceFile(const std::string& path, std::string_view content, Dura
 // Returns whether the file was written.
 absl::StatusOr<bool> WriteFileIfChanged(const std::string& path, std::string_view content);
 
+// `path` absolute, with every symbolic link, "." and ".." resolved. Errors name the path.
+absl::StatusOr<std::string> RealPath(const std::string& path);
+
 // "<path>: <strerror(err)>" as a Status whose code fits `err`.
 absl::Status ErrnoToStatus(int err, std::string_view path, std::string_view what = "");
 

@@ -67,6 +67,7 @@ absl::StatusOr<std::vector<HashedFile>> HashFiles(std::vector<SourceFile> files)
     h.tag = b64.substr(0, kTagLength);
     h.etag = absl::StrCat("\"", b64, "\"");
     h.tagged_path = TaggedPath(file.path, h.tag);
+    h.last_modified = file.mtime;
     h.content = std::move(content);
     h.source = std::move(file);
     out.push_back(std::move(h));

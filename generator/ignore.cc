@@ -1,41 +1,19 @@
 #include "generator/ignore.h"
 
 #include <git2.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "generator/file_util.h"
+#include "generator/git_util.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {
-
-absl::Status GitError(std::string_view what, std::string_view path) {
-  const git_error* err = git_error_last();
-  return absl::InternalError(absl::StrCat(Sv(path), ": ", Sv(what), ": ",
-                                          err != nullptr ? err->message : "unknown libgit2 error"));
-}
-
-void InitLibgit2Once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    git_libgit2_init();
-    // Builds must not depend on who runs them: no ~/.gitconfig, no global excludes file.
-    for (int level : {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL,
-                      GIT_CONFIG_LEVEL_PROGRAMDATA}) {
-      git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
-    }
-    // We only read ignore rules, so a work tree owned by another user (a container's
-    // mounted source folder) is no risk.
-    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
-  });
-}
 
 // Escapes glob characters so that a folder name matches only itself.
 std::string EscapeGlob(std::string_view s) {
@@ -139,54 +117,39 @@ struct RuleFile {
 absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
     const std::string& root, const std::vector<std::string>& excludes,
     const std::string& scratch_dir) {
-  InitLibgit2Once();
   std::unique_ptr<IgnoreRules> rules(new IgnoreRules());
-  char* real = ::realpath(root.c_str(), nullptr);
-  if (real == nullptr) return ErrnoToStatus(errno, root, "cannot resolve");
-  rules->root_ = real;
-  ::free(real);
+  KV_ASSETS_ASSIGN_OR_RETURN(rules->root_, RealPath(root));
   const std::filesystem::path parent = std::filesystem::path(rules->root_).parent_path();
 
   // Where the folder sits, and which rule files above it count.
   std::vector<RuleFile> above;
-  git_repository* repo = nullptr;
-  const int rc = git_repository_open_ext(&repo, rules->root_.c_str(), 0, nullptr);
-  if (rc != 0 && rc != GIT_ENOTFOUND) return GitError("cannot open git repository", root);
-  if (rc == 0 && !git_repository_is_bare(repo) && git_repository_workdir(repo) != nullptr) {
-    char* w = ::realpath(git_repository_workdir(repo), nullptr);
-    std::string workdir = w != nullptr ? w : git_repository_workdir(repo);
-    ::free(w);
-    while (workdir.size() > 1 && workdir.back() == '/') workdir.pop_back();
+  KV_ASSETS_ASSIGN_OR_RETURN(std::optional<WorkTree> tree, OpenWorkTree(rules->root_));
+  if (tree.has_value()) {
+    git_repository* repo = tree->repo.get();
     // The common folder, not git_repository_path(): in a linked worktree that is
     // .git/worktrees/<name>/, while git reads info/exclude from the main .git.
     const std::string gitdir = git_repository_commondir(repo);
-    git_config* config = nullptr;
-    if (git_repository_config_snapshot(&config, repo) == 0) {
+    GitConfig config;
+    if (Fill(config, git_repository_config_snapshot, repo) == 0) {
       git_buf excludes_file = GIT_BUF_INIT;
-      if (git_config_get_path(&excludes_file, config, "core.excludesfile") == 0) {
+      if (git_config_get_path(&excludes_file, config.get(), "core.excludesfile") == 0) {
         above.push_back({excludes_file.ptr, "", /*watch_folder=*/false});
         git_buf_dispose(&excludes_file);
       }
-      git_config_free(config);
     }
-    git_repository_free(repo);
     above.push_back({gitdir + "info/exclude", "", /*watch_folder=*/false});
-    if (rules->root_ != workdir) {
-      if (!rules->root_.starts_with(workdir == "/" ? workdir : workdir + "/")) {
-        return absl::InternalError(absl::StrCat(rules->root_, ": not inside work tree ", workdir));
-      }
-      rules->root_in_worktree_ = rules->root_.substr(workdir == "/" ? 1 : workdir.size() + 1);
+    rules->root_in_worktree_ = tree->folder_in_tree;
+    if (!rules->root_in_worktree_.empty()) {
       std::string dir_in_tree;
       for (absl::string_view part : absl::StrSplit(rules->root_in_worktree_, '/')) {
         above.push_back(
-            {absl::StrCat(workdir, dir_in_tree.empty() ? "" : "/", dir_in_tree, "/.gitignore"),
+            {absl::StrCat(tree->top, dir_in_tree.empty() ? "" : "/", dir_in_tree, "/.gitignore"),
              dir_in_tree});
         dir_in_tree =
             dir_in_tree.empty() ? std::string(part) : absl::StrCat(dir_in_tree, "/", part);
       }
     }
   } else {
-    if (repo != nullptr) git_repository_free(repo);
     rules->root_in_worktree_ = std::filesystem::path(rules->root_).filename().string();
     above.push_back({(parent / ".gitignore").string(), ""});
   }

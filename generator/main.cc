@@ -1,9 +1,10 @@
 // kv-assets: the build-time generator. Flags in, exit code out; the work is in
-// scan.h -> hash.h -> compress.h -> emit.h, and sync.h for stores.
+// scan.h -> hash.h -> last_modified.h -> compress.h -> emit.h, and sync.h for stores.
 //
 //   kv-assets generate <folder> --out-dir=DIR [--name=assets] [--namespace=assets]
 //       [--prefix=/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]
-//       [--depfile=FILE] [--exclude=PATTERN]... [--store=URL]
+//       [--last-modified=mtime|git|epoch] [--depfile=FILE] [--exclude=PATTERN]...
+//       [--store=URL]
 //   kv-assets sync <folder> --store=URL [the generate flags] [--prune [--keep=N]] [--dry-run]
 //   kv-assets sync --store=URL --name=NAME --prune [--keep=N] [--dry-run]
 //   kv-assets dump <generated header | manifest .json | store URL> [--name=NAME] [--manifest=ID]
@@ -24,6 +25,7 @@
 #include "generator/file_util.h"
 #include "generator/hash.h"
 #include "generator/header_reader.h"
+#include "generator/last_modified.h"
 #include "generator/manifest_json.h"
 #include "generator/scan.h"
 #include "generator/status_macros.h"
@@ -37,7 +39,8 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: kv-assets generate <folder> --out-dir=DIR [--name=NAME] [--namespace=NS]\n"
     "           [--prefix=/url/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]\n"
-    "           [--depfile=FILE] [--exclude=PATTERN]... [--scratch-dir=DIR] [--store=URL]\n"
+    "           [--last-modified=mtime|git|epoch] [--depfile=FILE] [--exclude=PATTERN]...\n"
+    "           [--scratch-dir=DIR] [--store=URL]\n"
     "       kv-assets sync <folder> --store=URL [generate's flags] [--prune [--keep=N]]\n"
     "           [--dry-run]\n"
     "       kv-assets sync --store=URL --name=NAME --prune [--keep=N] [--dry-run]\n"
@@ -83,6 +86,7 @@ absl::Status Run(Command command, const std::vector<std::string_view>& args) {
   ScanOptions scan;
   SyncFlags sync;
   CompressOptions compress;
+  LastModifiedOptions dating;
   for (std::string_view arg : args) {
     const std::size_t eq = arg.find('=');
     const std::string_view key = arg.substr(0, eq);
@@ -135,6 +139,17 @@ absl::Status Run(Command command, const std::vector<std::string_view>& args) {
       } else {
         return absl::InvalidArgumentError(
             absl::StrCat("--bodies=", value, ": expected incbin or literal"));
+      }
+    } else if (key == "--last-modified") {
+      if (value == "mtime") {
+        dating.source = LastModifiedSource::kMtime;
+      } else if (value == "git") {
+        dating.source = LastModifiedSource::kGit;
+      } else if (value == "epoch") {
+        dating.source = LastModifiedSource::kEpoch;
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--last-modified=", value, ": expected mtime, git or epoch"));
       }
     } else {
       return absl::InvalidArgumentError(absl::StrCat(Sv(arg), ": unknown option"));
@@ -189,13 +204,16 @@ absl::Status Run(Command command, const std::vector<std::string_view>& args) {
       return absl::InvalidArgumentError(
           absl::StrCat("SOURCE_DATE_EPOCH=", epoch, ": not a whole number of seconds"));
     }
-    emit.source_date_epoch = value;
+    dating.source_date_epoch = value;
   }
 
   emit.latest_last_modified = static_cast<std::int64_t>(std::time(nullptr));
 
   KV_ASSETS_ASSIGN_OR_RETURN(ScanResult scanned, Scan(folder, scan));
   KV_ASSETS_ASSIGN_OR_RETURN(std::vector<HashedFile> hashed, HashFiles(std::move(scanned.files)));
+  KV_ASSETS_ASSIGN_OR_RETURN(FileTimes times, LastModifiedTimes(folder, hashed, dating));
+  for (std::size_t i = 0; i < hashed.size(); ++i) hashed[i].last_modified = times.times[i];
+  scanned.watched.insert(scanned.watched.end(), times.watched.begin(), times.watched.end());
   KV_ASSETS_ASSIGN_OR_RETURN(CompressResult compressed, Compress(std::move(hashed), compress));
   // Sync computes what generate did (the same flags, and the build's compression cache) and
   // uploads it; it leaves the build's outputs and cache alone.

@@ -206,6 +206,25 @@ TEST(Cli, SourceDateEpochSetsLastModified) {
   EXPECT_NE(header.find(", 784111777, 0, 1, 0, 0},"), std::string::npos) << header;
 }
 
+TEST(Cli, GitModeDatesByCommitAndDepfileListsHead) {
+  TempDir t;
+  const std::string repo = std::filesystem::canonical(t.Mkdir("repo")).string();
+  ASSERT_EQ(test_util::RunGit(repo, {"init", "-q", "-b", "main"}).exit_code, 0);
+  t.Write("repo/site/a.css", "a");
+  ASSERT_EQ(test_util::RunGit(repo, {"add", "-A"}).exit_code, 0);
+  const CommandResult commit = test_util::RunGit(repo, {"commit", "-q", "-m", "a"}, 784111777);
+  ASSERT_EQ(commit.exit_code, 0) << commit.output;
+  const std::string out = t.Mkdir("out");
+  const CommandResult r = Generate({repo + "/site", "--out-dir=" + out, "--name=a",
+                                    "--depfile=" + out + "/a.d", "--last-modified=git"},
+                                   {"SOURCE_DATE_EPOCH="});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(ReadAll(out + "/a.h").find("Sun, 06 Nov 1994 08:49:37 GMT"), std::string::npos);
+  const std::string depfile = ReadAll(out + "/a.d");
+  EXPECT_NE(depfile.find(" \\\n  " + repo + "/.git/HEAD \\\n"), std::string::npos) << depfile;
+  EXPECT_NE(depfile.find(" \\\n  " + repo + "/.git/refs/heads/main"), std::string::npos) << depfile;
+}
+
 struct ErrorCase {
   std::vector<std::string> args;  // "{site}" and "{out}" are replaced
   std::string message;            // after "kv-assets: error: "; "{site}" replaced
@@ -241,6 +260,15 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
       {{"{site}", "--out-dir={out}"},
        "SOURCE_DATE_EPOCH=yesterday: not a whole number of seconds",
        {"SOURCE_DATE_EPOCH=yesterday"}},
+      {{"{site}", "--out-dir={out}", "--last-modified=ctime"},
+       "--last-modified=ctime: expected mtime, git or epoch"},
+      {{"{site}", "--out-dir={out}", "--last-modified="},
+       "--last-modified=: expected mtime, git or epoch"},
+      {{"{site}", "--out-dir={out}", "--last-modified=epoch"},
+       "--last-modified=epoch: SOURCE_DATE_EPOCH is not set in the build's environment",
+       {"SOURCE_DATE_EPOCH="}},
+      {{"{site}", "--out-dir={out}", "--last-modified=git"},
+       "{site}: not in a git work tree, so --last-modified=git cannot date it"},
   };
   for (const ErrorCase& c : cases) {
     TempDir t;

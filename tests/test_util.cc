@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -98,6 +99,33 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector
   ::waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+CommandResult RunGit(const std::string& dir, const std::vector<std::string>& args,
+                     std::int64_t date) {
+  std::vector<std::string> argv = {"git",
+                                   "-c",
+                                   "user.name=KvAssets Test",
+                                   "-c",
+                                   "user.email=test@example.com",
+                                   "-c",
+                                   "commit.gpgsign=false"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> env = {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+                                  "HOME=/nonexistent", "XDG_CONFIG_HOME=/nonexistent"};
+  if (date != 0) {
+    const std::string when = "@" + std::to_string(date) + " +0000";
+    env.push_back("GIT_AUTHOR_DATE=" + when);
+    env.push_back("GIT_COMMITTER_DATE=" + when);
+  }
+  return RunCommand(argv, env, dir);
+}
+
+void SetMtime(const std::string& path, std::int64_t seconds) {
+  const timespec times[2] = {{static_cast<time_t>(seconds), 0}, {static_cast<time_t>(seconds), 0}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+    throw std::runtime_error("utimensat failed: " + path);
+  }
 }
 
 }  // namespace kv_assets::test_util

@@ -3,6 +3,7 @@
 #ifndef KV_ASSETS_TESTS_TEST_UTIL_H_
 #define KV_ASSETS_TESTS_TEST_UTIL_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,15 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {}, const std::string& cwd = "",
                          int timeout_seconds = 60);
+
+// Runs `git <args>` in `dir` as a fixed user, without the system's or the user's own git
+// configuration; `date` (seconds since the Unix epoch, UTC), when not 0, is the author and
+// committer date of whatever it commits.
+CommandResult RunGit(const std::string& dir, const std::vector<std::string>& args,
+                     std::int64_t date = 0);
+
+// Sets the modification time of `path` to `seconds` since the Unix epoch.
+void SetMtime(const std::string& path, std::int64_t seconds);
 
 }  // namespace kv_assets::test_util
 

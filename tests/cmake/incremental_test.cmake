@@ -3,8 +3,11 @@
 # exactly once and the program must serve the change; the build after that must do nothing.
 #
 #   cmake -DKV_TEST_GENERATOR=Ninja|"Unix Makefiles" -DKV_TEST_CMAKE_MAKE_PROGRAM=...
-#         -DCONSUMER_DIR=... -DPREFIX=... -DWORK_DIR=... [-DKV_TEST_...=...]
-#         -P incremental_test.cmake
+#         -DCONSUMER_DIR=... -DPREFIX=... -DWORK_DIR=... [-DGIT_EXECUTABLE=...]
+#         [-DKV_TEST_...=...] -P incremental_test.cmake
+#
+# With GIT_EXECUTABLE, the copy then becomes a git repository and public/ is embedded with
+# LAST_MODIFIED git: commits and checkouts that change no file must re-run the generator too.
 #
 # WORK_DIR is removed and made anew; it is removed again when the test passes. It must lie
 # outside any git work tree whose ignore rules cover it (the generator applies them).
@@ -162,6 +165,90 @@ expect_one_run("deleted js/" out)
 list(FILTER assets EXCLUDE REGEX "^js/")
 kv_test_check_consumer("${build}" ${assets})
 expect_noop("after deleting a folder")
+
+if(NOT GIT_EXECUTABLE)
+  message(STATUS "${KV_TEST_GENERATOR}: no GIT_EXECUTABLE; LAST_MODIFIED git not tried")
+  file(REMOVE_RECURSE "${WORK_DIR}")
+  return()
+endif()
+
+# LAST_MODIFIED git. Commits are dated t0 + n seconds.
+set(t0 1600000000)
+# git(<seconds> <args>...): git in src/, without the user's configuration; what it commits is
+# dated <seconds> since the Unix epoch ("-": now).
+function(git seconds)
+  set(env GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null)
+  if(NOT seconds STREQUAL "-")
+    list(APPEND env "GIT_AUTHOR_DATE=@${seconds} +0000" "GIT_COMMITTER_DATE=@${seconds} +0000")
+  endif()
+  kv_test_run("git ${ARGN}"
+              COMMAND "${CMAKE_COMMAND}" -E env ${env} "${GIT_EXECUTABLE}" -C "${src}"
+                      -c user.name=KvAssets -c user.email=test@example.com
+                      -c commit.gpgsign=false ${ARGN})
+endfunction()
+# Fails unless the generated header serves `path` with Last-Modified `seconds`.
+function(expect_last_modified path seconds what)
+  file(READ "${build}/kv_assets/consumer/app_assets.h" header)
+  # The row: ..., last_modified_unix, offset, size, first_variant, variant_count},
+  string(REPLACE "." "\\." pattern
+         "// \"${path}\"\n    {[^\n]*, ${seconds}, [0-9]+, [0-9]+, [0-9]+, [0-9]+},")
+  if(NOT header MATCHES "${pattern}")
+    message(FATAL_ERROR "${what}: expected ${path} to be dated ${seconds}:\n${header}")
+  endif()
+endfunction()
+
+git(- init -q -b main)
+git(- add -A)
+git(${t0} commit -q -m first)
+kv_test_run("LAST_MODIFIED ctime" EXPECT_FAILURE OUTPUT out
+            COMMAND "${CMAKE_COMMAND}" "${build}" -DKV_CONSUMER_LAST_MODIFIED=ctime)
+kv_test_expect_in("${out}" "kv_assets_embed: LAST_MODIFIED 'ctime' must be mtime, git or epoch"
+                  "LAST_MODIFIED ctime")
+kv_test_run("LAST_MODIFIED git"
+            COMMAND "${CMAKE_COMMAND}" "${build}" -DKV_CONSUMER_LAST_MODIFIED=git)
+expect_one_run("LAST_MODIFIED git" out)
+expect_last_modified("css/site.css" ${t0} "LAST_MODIFIED git")
+kv_test_check_consumer("${build}" ${assets})
+expect_noop("LAST_MODIFIED git")
+
+# An edit is dated by its mtime until it is committed; the commit changes only HEAD.
+math(EXPR t1 "${t0} + 100")
+wait_before_change()
+file(APPEND "${public}/css/site.css" "/* edited */\n")
+expect_one_run("edited css/site.css" out)
+expect_noop("after editing css/site.css")
+wait_before_change()
+git(${t1} commit -q -a -m "edit css")
+expect_one_run("committed css/site.css" out)
+expect_last_modified("css/site.css" ${t1} "committed css/site.css")
+expect_last_modified("index.html" ${t0} "committed css/site.css")
+expect_noop("after committing")
+
+# With the branch's ref packed (git gc, a fresh clone) the next commit is seen too, even
+# without a reflog (logs/HEAD, which a commit appends to).
+wait_before_change()
+file(APPEND "${public}/index.html" "<!-- edited -->\n")
+expect_one_run("edited index.html" out)
+git(- pack-refs --all)
+git(- config core.logAllRefUpdates false)
+file(REMOVE_RECURSE "${src}/.git/logs")
+kv_test_build("${build}" out)  # files it watched are gone: may run, must not fail
+expect_noop("after packing refs")
+math(EXPR t2 "${t0} + 200")
+wait_before_change()
+git(${t2} commit -q -a -m "edit index")
+expect_one_run("committed index.html onto packed refs" out)
+expect_last_modified("index.html" ${t2} "committed index.html")
+expect_noop("after committing onto packed refs")
+
+# A checkout of an older commit.
+wait_before_change()
+git(- checkout -q HEAD~1)
+expect_one_run("checked out HEAD~1" out)
+expect_last_modified("index.html" ${t0} "checked out HEAD~1")
+expect_last_modified("css/site.css" ${t1} "checked out HEAD~1")
+kv_test_check_consumer("${build}" ${assets})
+expect_noop("after the checkout")
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 message(STATUS "${KV_TEST_GENERATOR}: every change seen once, every other build a no-op")
