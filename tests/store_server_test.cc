@@ -206,6 +206,22 @@ TEST(StoreServer, AStoreThatIsDownIsA503) {
   EXPECT_EQ(r.response.status, 200);
 }
 
+TEST(StoreServer, AStoppedRedisIsA503) {
+  test_util::StoreEnv env;
+  const std::string why = env.Open("redis");
+  if (!why.empty()) GTEST_SKIP() << why;
+  ASSERT_EQ(SyncSite(*env.store), store_assets::kManifestId);
+  const Server server(store_assets::kManifest);
+  const std::string url(store_assets::kManifest.Find("index.html")->url());
+  ASSERT_EQ(HandleWithStore(server, *env.store, {.method = "GET", .target = url}).response.status,
+            200);
+  env.redis->Stop();
+  StoreResponse r = HandleWithStore(server, *env.store, {.method = "GET", .target = url});
+  EXPECT_EQ(r.response.status, 503);
+  EXPECT_EQ(r.response.BodyString(), "503 Service Unavailable\n");
+  EXPECT_TRUE(absl::IsUnavailable(r.status)) << r.status;
+}
+
 TEST(StoreServer, FillBodyChecksTheLengthAndSurvivesACopy) {
   const Server server(store_assets::kManifest);
   const Asset& html = *store_assets::kManifest.Find("index.html");

@@ -4,7 +4,9 @@
 // status, response header fields and a body that is a view into the program image. It
 // never touches the file system, never allocates on the request path, and holds only
 // immutable data, so one instance can serve every thread. Adapters for a framework copy
-// the request fields in and the response fields out; see kv_assets/beast.h.
+// the request fields in and the response fields out; see kv_assets/beast.h. A manifest-only
+// build (kv_assets_embed(... STORE)) is answered the same way, except that a body is named
+// by a store key instead of pointed at: kv_assets/store.h fetches it.
 //
 // Example:
 //

@@ -56,21 +56,29 @@ class RedisStore final : public KeyValueStore {
   }
 
   absl::StatusOr<StoreValue> Get(std::string_view key) const override {
-    absl::StatusOr<Connection> c = Take();
-    if (!c.ok()) return c.status();
-    const char* argv[] = {"GET", key.data()};
-    const std::size_t lens[] = {3, key.size()};
-    Reply reply(static_cast<redisReply*>(redisCommandArgv(c->get(), 2, argv, lens)));
-    if (reply == nullptr) return ConnectionError(**c, key);
-    GiveBack(*std::move(c));
-    if (reply->type == REDIS_REPLY_NIL) {
-      return absl::NotFoundError(absl::StrCat(url_, ": ", Sv(key), ": no such key"));
+    // A pooled connection may have been closed by the server since it was last used (a
+    // restart, an idle timeout): such a failure is retried once on a new connection.
+    for (int attempt = 0;; ++attempt) {
+      bool pooled = false;
+      absl::StatusOr<Connection> c = Take(&pooled);
+      if (!c.ok()) return c.status();
+      const char* argv[] = {"GET", key.data()};
+      const std::size_t lens[] = {3, key.size()};
+      Reply reply(static_cast<redisReply*>(redisCommandArgv(c->get(), 2, argv, lens)));
+      if (reply == nullptr) {
+        if (pooled && attempt == 0) continue;
+        return ConnectionError(**c, key);
+      }
+      GiveBack(*std::move(c));
+      if (reply->type == REDIS_REPLY_NIL) {
+        return absl::NotFoundError(absl::StrCat(url_, ": ", Sv(key), ": no such key"));
+      }
+      if (reply->type != REDIS_REPLY_STRING) return ReplyError(*reply, key);
+      const std::string_view bytes(reply->str, reply->len);
+      std::shared_ptr<const void> owner(
+          reply.release(), [](const void* r) { freeReplyObject(const_cast<void*>(r)); });
+      return StoreValue(bytes, std::move(owner));
     }
-    if (reply->type != REDIS_REPLY_STRING) return ReplyError(*reply, key);
-    const std::string_view bytes(reply->str, reply->len);
-    std::shared_ptr<const void> owner(reply.release(),
-                                      [](const void* r) { freeReplyObject(const_cast<void*>(r)); });
-    return StoreValue(bytes, std::move(owner));
   }
 
   absl::StatusOr<std::vector<std::string>> List(std::string_view prefix) const override {
@@ -154,12 +162,13 @@ class RedisStore final : public KeyValueStore {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<Connection> Take() const {
+  absl::StatusOr<Connection> Take(bool* pooled = nullptr) const {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!pool_.empty()) {
         Connection c = std::move(pool_.back());
         pool_.pop_back();
+        if (pooled != nullptr) *pooled = true;
         return c;
       }
     }
