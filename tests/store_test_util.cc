@@ -114,8 +114,12 @@ std::string RedisServer::Start(bool& installed) {
       }
       redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeval{0, 200000});
       if (c != nullptr && c->err == 0) {
-        auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
-        const bool ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+        // Ours, not another test's server that took the port first (tests run in parallel).
+        auto* reply = static_cast<redisReply*>(redisCommand(c, "INFO server"));
+        const bool ok =
+            reply != nullptr && reply->type == REDIS_REPLY_STRING &&
+            std::string_view(reply->str, reply->len)
+                    .find("process_id:" + std::to_string(pid_) + "\r\n") != std::string_view::npos;
         if (reply != nullptr) freeReplyObject(reply);
         redisFree(c);
         if (ok) return "";
