@@ -146,15 +146,6 @@ class HttpTransport : public Transport {
 // ---------------------------------------------------------------------------------------------
 // The representations under test.
 
-std::string ReadPublicFile(std::string_view path) {
-  std::ifstream in(std::string(KV_ASSETS_EXAMPLE_PUBLIC_DIR) + "/" + std::string(path),
-                   std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read public/" << path;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 std::string Decode(std::string_view coding, std::string_view bytes, std::size_t original_size) {
   std::string out(original_size, '\0');
   if (coding == "identity") return std::string(bytes);
@@ -220,7 +211,7 @@ std::vector<Rep> AllReps() {
   const kv_assets::Manifest& m = example_assets::kManifest;
   std::vector<Rep> reps;
   for (const kv_assets::Asset& a : m.assets) {
-    const std::string original = ReadPublicFile(a.path());
+    const std::string original = ex::ReadPublicFile(a.path());
     const bool has_variants = !m.VariantsOf(a).empty();
     reps.push_back({&a, "identity", std::string(a.etag()), a.size, std::string(m.Body(a)), original,
                     has_variants});
@@ -689,7 +680,8 @@ TEST_P(Conformance, Rule21MultipleRanges) {
     const std::pair<std::uint64_t, std::uint64_t> want[] = {{8, 9}, {0, 1}, {n - 2, n - 1}};
     ASSERT_EQ(parts.size(), 3u) << rep.Label();
     for (std::size_t i = 0; i < 3; ++i) {
-      EXPECT_EQ(parts[i].fields.at("content-range"), ContentRange(want[i].first, want[i].second, n));
+      EXPECT_EQ(parts[i].fields.at("content-range"),
+                ContentRange(want[i].first, want[i].second, n));
       EXPECT_EQ(parts[i].fields.at("content-type"), rep.asset->content_type());
       EXPECT_EQ(parts[i].bytes, rep.encoded.substr(want[i].first, 2)) << rep.Label() << " " << i;
     }

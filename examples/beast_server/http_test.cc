@@ -34,15 +34,6 @@ constexpr AssetCase kAssets[] = {
     {"favicon.ico", "favicon", "ico", "image/x-icon"},
 };
 
-std::string ReadPublicFile(std::string_view path) {
-  std::ifstream in(std::string(KV_ASSETS_EXAMPLE_PUBLIC_DIR) + "/" + std::string(path),
-                   std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read public/" << path;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // The tagged URL the home page links for `asset`, e.g. "/static/css/site.Ab3dEf9hIj.css".
 std::string TaggedUrlIn(const std::string& page, const AssetCase& asset) {
   const std::regex link("\"(/static/" + std::string(asset.stem) + "\\.[A-Za-z0-9_-]+\\." +

@@ -58,6 +58,16 @@ using Fields = std::initializer_list<std::pair<http::field, std::string_view>>;
 
 constexpr std::chrono::seconds kTimeout(10);
 
+// The bytes of public/<path> (KV_ASSETS_EXAMPLE_PUBLIC_DIR), to compare with what is served.
+inline std::string ReadPublicFile(std::string_view path) {
+  std::ifstream in(std::string(KV_ASSETS_EXAMPLE_PUBLIC_DIR) + "/" + std::string(path),
+                   std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot read public/" << path;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
 inline std::string Field(const HttpResponse& res, http::field name) {
   return std::string(res[name]);
 }
