@@ -57,19 +57,38 @@ int HexValue(char c) {
   return -1;
 }
 
-// Percent-decodes `path` once into `out`. Lookup is an exact match in the manifest, never a
-// file-system path, so nothing can escape it; still, anything that would let two spellings
-// of one path mean different things is a bad request: malformed escapes, NUL and control
-// bytes, an encoded '/', and "." or ".." segments (browsers remove those before sending).
-// A backslash is an ordinary byte: it matches only a file whose name has one.
-PathError DecodePath(std::string_view path, char (&out)[kMaxPath], std::size_t& len) {
-  len = 0;
+bool IsDotSegment(std::string_view segment) { return segment == "." || segment == ".."; }
+
+// A path without escapes needs no copy: checked in place, the view is the decoded path.
+bool IsPlainPath(std::string_view path) {
+  std::size_t segment_start = 0;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(path[i]);
+    if (c == '%' || c < 0x20 || c == 0x7F) return false;
+    if (c == '/') {
+      if (IsDotSegment(path.substr(segment_start, i - segment_start))) return false;
+      segment_start = i + 1;
+    }
+  }
+  return !IsDotSegment(path.substr(segment_start)) && path.size() <= kMaxPath;
+}
+
+// Percent-decodes `path` once into `decoded`, a view of `path` itself or of `buffer`. Lookup is an
+// exact match in the manifest, never a file-system path, so nothing can escape it; still, anything
+// that would let two spellings of one path mean different things is a bad request: malformed
+// escapes, NUL and control bytes, an encoded '/', and "." or ".." segments (browsers remove those
+// before sending). A backslash is an ordinary byte: it matches only a file whose name has one.
+PathError DecodePath(std::string_view path, char (&buffer)[kMaxPath], std::string_view& decoded) {
+  if (IsPlainPath(path)) {
+    decoded = path;
+    return PathError::kNone;
+  }
+  char* const out = buffer;
+  std::size_t len = 0;
   std::size_t segment_start = 0;  // in `out`
   // A "." or ".." segment, checked on decoded bytes so that "%2e%2e" counts too.
   const auto dot_segment = [&] {
-    const std::size_t n = len - segment_start;
-    return (n == 1 && out[segment_start] == '.') ||
-           (n == 2 && out[segment_start] == '.' && out[segment_start + 1] == '.');
+    return IsDotSegment(std::string_view(out + segment_start, len - segment_start));
   };
   for (std::size_t i = 0; i < path.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(path[i]);
@@ -89,7 +108,30 @@ PathError DecodePath(std::string_view path, char (&out)[kMaxPath], std::size_t& 
     if (len == kMaxPath) return PathError::kNotFound;
     out[len++] = static_cast<char>(c);
   }
-  return dot_segment() ? PathError::kBadRequest : PathError::kNone;
+  if (dot_segment()) return PathError::kBadRequest;
+  decoded = std::string_view(out, len);
+  return PathError::kNone;
+}
+
+bool IsBase64Url(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
+// Whether `path` could be a tagged name: its file name (leading dots aside) has kTagLength
+// base64url characters after its first dot, then a dot or the end (generator/hash.cc,
+// TaggedPath). Every tagged name passes; most untagged ones do not.
+bool LooksTagged(std::string_view path) {
+  std::size_t i = path.size();
+  while (i > 0 && path[i - 1] != '/') --i;
+  while (i < path.size() && path[i] == '.') ++i;
+  while (i < path.size() && path[i] != '.') ++i;
+  if (path.size() - i < kTagLength + 1) return false;
+  for (std::size_t k = i + 1; k <= i + kTagLength; ++k) {
+    if (!IsBase64Url(path[k])) return false;
+  }
+  const std::size_t after = i + 1 + kTagLength;
+  return after == path.size() || path[after] == '.';
 }
 
 }  // namespace
@@ -339,8 +381,8 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
   const std::optional<std::string_view> raw_path = TargetPath(request.target);
   if (!raw_path.has_value()) return error(400, "Bad Request", "400 Bad Request\n");
   char buffer[kMaxPath];
-  std::size_t len = 0;
-  switch (DecodePath(*raw_path, buffer, len)) {
+  std::string_view path;
+  switch (DecodePath(*raw_path, buffer, path)) {
     case PathError::kNone:
       break;
     case PathError::kBadRequest:
@@ -348,17 +390,19 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
     case PathError::kNotFound:
       return error(404, "Not Found", "404 Not Found\n");
   }
-  std::string_view path(buffer, len);
   if (!path.starts_with(manifest.prefix)) return error(404, "Not Found", "404 Not Found\n");
   path.remove_prefix(manifest.prefix.size());
 
-  // Directories ("", "css/") are never assets: no listings, no index.html.
-  const Asset* asset = manifest.Find(path);
+  // Directories ("", "css/") are never assets: no listings, no index.html. The generator
+  // refuses a tagged name equal to another file's name, so at most one lookup can succeed, and
+  // a name of the tagged shape is most likely tagged: try that first and save a search.
+  const Asset* asset = nullptr;
   bool tagged = false;
-  if (asset == nullptr) {
+  if (LooksTagged(path)) {
     asset = manifest.FindTagged(path);
     tagged = asset != nullptr;
   }
+  if (asset == nullptr) asset = manifest.Find(path);
   if (asset == nullptr) return error(404, "Not Found", "404 Not Found\n");
   res.asset = asset;
 

@@ -35,6 +35,9 @@ namespace kv_assets {
 // decodes request paths into a stack buffer of this size; the generator rejects longer names.
 inline constexpr std::size_t kMaxUrlPath = 4096;
 
+// Characters in a content tag (base64url of the hash's first 60 bits): "EI7Zfw9kFp".
+inline constexpr std::size_t kTagLength = 10;
+
 namespace internal {
 // Where a string lies in the manifest's string table.
 struct StringRef {

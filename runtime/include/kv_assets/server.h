@@ -33,8 +33,8 @@
 //  - Content coding: the generator's gzip/br/zstd variants are offered by Accept-Encoding
 //    weight, the smallest among equal weights, an unlisted identity last. No Accept-Encoding
 //    field gets identity (RFC 9110 allows any coding then, but curl and most HTTP libraries
-//    send none and cannot decode). Nothing acceptable, identity excluded: 406. Each variant has its own ETag, and
-//    every answer for an asset with variants carries Vary: Accept-Encoding.
+//    send none and cannot decode). Nothing acceptable, identity excluded: 406. Each variant has its
+//    own ETag, and every answer for an asset with variants carries Vary: Accept-Encoding.
 //  - Preconditions in §13.2.2 order: If-Match (strong), else If-Unmodified-Since -> 412;
 //    If-None-Match (weak) -> 304, else If-Modified-Since -> 304. All are compared with the
 //    representation that would be sent, and ignored when the answer would be 400/404/405/406.
