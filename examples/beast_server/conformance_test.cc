@@ -110,12 +110,10 @@ class ApiTransport : public Transport {
   const kv_assets::Server server_{example_assets::kManifest};
 };
 
-// The example server over a socket, one connection per request. "http-sendfile" runs it with
-// --sendfile-min=1, so that every whole body goes the sendfile(2) way (image_file.h) that the
-// example otherwise keeps for bodies of 64 KiB and more.
+// The example server over a socket, one connection per request.
 class HttpTransport : public Transport {
  public:
-  explicit HttpTransport(std::vector<std::string> flags) { process_.Start(std::move(flags)); }
+  HttpTransport() { process_.Start(); }
   bool started() const { return process_.port() != 0; }
 
   Exchange Send(std::string_view method, std::string_view target,
@@ -243,9 +241,7 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "api") {
       transport_ = std::make_unique<ApiTransport>();
     } else {
-      std::vector<std::string> flags;
-      if (GetParam() == "http_sendfile") flags.push_back("--sendfile-min=1");
-      auto http = std::make_unique<HttpTransport>(std::move(flags));
+      auto http = std::make_unique<HttpTransport>();
       ASSERT_TRUE(http->started()) << "the example server did not start";
       transport_ = std::move(http);
     }
@@ -274,7 +270,7 @@ class Conformance : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Transport> transport_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Transports, Conformance, ::testing::Values("api", "http", "http_sendfile"),
+INSTANTIATE_TEST_SUITE_P(Transports, Conformance, ::testing::Values("api", "http"),
                          [](const auto& info) { return info.param; });
 
 TEST_P(Conformance, TheExampleHasEncodedAndUnencodedAssets) {

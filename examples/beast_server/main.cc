@@ -7,13 +7,11 @@
 //   Route()                "/" -> the home page; /static/... -> the kv_assets::Server;
 //                          anything else -> 404
 //   Connection::Write()    adds Date; Beast writes the response, asset bytes straight from the
-//                          program image (see kv_assets/beast.h), or for a large body the
-//                          header only, then SendFile() (image_file.h); then Read() again
+//                          program image (see kv_assets/beast.h); then Read() again (keep-alive)
 //
 // SIGINT/SIGTERM: stop accepting, let responses in flight finish, close idle connections, exit 0.
 //
 //   kv-assets-example [--address=127.0.0.1] [--port=8080]   (--port=0 picks a free port)
-//                     [--threads=N] [--sendfile-min=BYTES]
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
@@ -21,7 +19,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -41,14 +38,7 @@
 #include <thread>
 #include <vector>
 
-#ifdef __linux__
-#include <sys/sendfile.h>
-#endif
-
-#include <cerrno>
-
 #include "example_assets.h"
-#include "image_file.h"
 #include "kv_assets/beast.h"
 #include "kv_assets/http_date.h"
 #include "kv_assets/server.h"
@@ -66,11 +56,6 @@ using kv_assets::BeastResponse;
 constexpr std::chrono::seconds kIdleTimeout(30);
 // Nothing here takes a request body, so there is no reason to buffer a large one.
 constexpr std::uint64_t kMaxRequestBody = 64 * 1024;
-
-// Bodies of at least this many bytes go by sendfile(2) (image_file.h); 0: never. Set once by
-// main() before any connection exists. Below 64 KiB the header write and the extra system call
-// cost about what the copy saves.
-std::size_t sendfile_min = 64 * 1024;
 
 // Checked at compile time: renaming or deleting one of these files breaks the build, not the
 // page. The URLs carry a content tag, so browsers may cache them for a year.
@@ -269,71 +254,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_ = std::move(res);  // must stay alive until async_write completes
     response_.set(http::field::date, kv_assets::ToBeastView(CurrentHttpDate()));
     stream_.expires_after(kIdleTimeout);
-    if (WriteHeaderForSendfile()) return;
-    http::async_write(
-        stream_, response_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->AfterWrite(ec); });
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec || self->response_.need_eof()) return self->Close();
+                        self->Read();
+                      });
   }
-
-  void AfterWrite(beast::error_code ec) {
-    if (ec || response_.need_eof()) return Close();
-    Read();
-  }
-
-  // A large body that lies in the executable file: Beast writes the header, SendFile() the
-  // body. False, having started nothing, for any other response.
-  bool WriteHeaderForSendfile() {
-#ifdef __linux__
-    const std::span<const std::string_view> body = response_.body().body();
-    if (sendfile_min == 0 || body.size() != 1 || body[0].size() < sendfile_min) return false;
-    const std::optional<off_t> at = ImageFile::Get().OffsetOf(body[0].data(), body[0].size());
-    if (!at.has_value()) return false;
-    serializer_.emplace(response_);
-    http::async_write_header(stream_, *serializer_,
-                             [self = shared_from_this(), at = *at, size = body[0].size()](
-                                 beast::error_code ec, std::size_t) {
-                               if (ec) return self->Close();
-                               self->SendFile(at, size);
-                             });
-    return true;
-#else
-    return false;
-#endif
-  }
-
-#ifdef __linux__
-  // Sends `left` bytes of the executable from `offset`, waiting (at most kIdleTimeout each
-  // time) while the socket's buffer is full.
-  void SendFile(off_t offset, std::size_t left) {
-    tcp::socket& socket = stream_.socket();
-    beast::error_code ec;
-    socket.native_non_blocking(true, ec);
-    while (!ec && left > 0) {
-      const ssize_t n = ::sendfile(socket.native_handle(), ImageFile::Get().fd(), &offset, left);
-      if (n > 0) {
-        left -= static_cast<std::size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        wait_timer_.expires_after(kIdleTimeout);
-        wait_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
-          if (!timer_ec) self->stream_.socket().cancel();  // a client that stopped reading
-        });
-        socket.async_wait(tcp::socket::wait_write,
-                          [self = shared_from_this(), offset, left](beast::error_code wait_ec) {
-                            self->wait_timer_.cancel();
-                            if (wait_ec) return self->Close();
-                            self->SendFile(offset, left);
-                          });
-        return;
-      } else {
-        return Close();  // the peer went away, or the file is shorter than the manifest says
-      }
-    }
-    serializer_.reset();
-    AfterWrite(ec);
-  }
-#endif
 
   void Close() {
     // Half-close, so the client reads everything sent before it sees the end.
@@ -346,8 +272,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   BeastResponse response_;
-  std::optional<http::response_serializer<kv_assets::ResponseBody>> serializer_;
-  net::steady_timer wait_timer_{stream_.get_executor()};
   bool reading_ = false;
   bool stopping_ = false;
 };
@@ -419,15 +343,12 @@ struct Flags {
   std::uint16_t port = 8080;
   // 0: one per core, at most 4. bench/e2e.sh sets 1 to compare with one nginx worker.
   unsigned threads = 0;
-  std::size_t sendfile_min = 64 * 1024;
 };
 
 constexpr std::string_view kUsage =
     "usage: kv-assets-example [--address=127.0.0.1] [--port=8080] [--threads=N]\n"
     "  --port=0 picks a free port; the line printed on stdout names it.\n"
-    "  --threads=N serves on N threads (default: one per core, at most 4).\n"
-    "  --sendfile-min=BYTES sends bodies at least this large with sendfile(2) (default 65536;\n"
-    "    0: never).\n";
+    "  --threads=N serves on N threads (default: one per core, at most 4).\n";
 
 // Accepts "--name=value" and "--name value". Returns nullopt after printing what is wrong.
 std::optional<Flags> ParseFlags(int argc, char** argv) {
@@ -465,15 +386,6 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
         return std::nullopt;
       }
       flags.threads = value;
-    } else if (const auto bytes = value_of("--sendfile-min")) {
-      std::size_t value = 0;
-      const auto [end, err] = std::from_chars(bytes->data(), bytes->data() + bytes->size(), value);
-      if (err != std::errc() || end != bytes->data() + bytes->size()) {
-        std::cerr << "kv-assets example: error: --sendfile-min=" << *bytes
-                  << ": not a number of bytes\n";
-        return std::nullopt;
-      }
-      flags.sendfile_min = value;
     } else {
       std::cerr << "kv-assets example: error: unknown flag or missing value: " << arg << "\n"
                 << kUsage;
@@ -494,8 +406,6 @@ std::string UrlFor(const tcp::endpoint& endpoint) {
 int main(int argc, char** argv) {
   const std::optional<Flags> flags = ParseFlags(argc, argv);
   if (!flags.has_value()) return 2;
-
-  sendfile_min = flags->sendfile_min;
 
   beast::error_code ec;
   const net::ip::address address = net::ip::make_address(flags->address, ec);
