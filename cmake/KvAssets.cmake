@@ -14,7 +14,8 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
                     [EXCLUDE <pattern>...]
                     [BODIES <incbin|literal>]
                     [COMPRESS <gzip|brotli|zstd>... | COMPRESS NONE]
-                    [LAST_MODIFIED <mtime|git|epoch>])
+                    [LAST_MODIFIED <mtime|git|epoch>]
+                    [STORE <url>])
 
   At build time, ``kv-assets generate`` walks ``<folder>`` (relative to the current source
   folder), skipping dotfiles (but not ``.well-known/``) and whatever ``.gitignore`` and
@@ -64,6 +65,16 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
       ``SOURCE_DATE_EPOCH`` for every file; the build fails when it is not set.
 
     No file is ever dated later than the moment the generator runs.
+  ``STORE``
+    A manifest-only build: the generated header holds the whole manifest and a
+    ``kStore`` constant (``<url>``) but no body, so the binary's size does not depend on
+    the assets, and ``KvAssets::stores`` is linked too (see ``kv_assets/store.h``). The
+    bodies are uploaded by ``kv-assets sync``, which the target ``<target>_kv_assets_sync``
+    runs (it builds ``<target>`` first, and is not part of ``all``): ``cmake --build build
+    --target app_kv_assets_sync``. Keys are content-addressed, below the header's name
+    (``app_assets/css/site.<tag>.css``). ``<url>`` is ``dir:<path>``,
+    ``redis://<host>[:<port>][/<db>]`` or ``cloudflare-kv://<account>/<namespace-id>``
+    (token from ``CLOUDFLARE_API_TOKEN``).
 
   Example:
 
@@ -141,6 +152,42 @@ function(_kv_assets_after_generate)
   file(TOUCH "${KV_ASSETS_STAMP}")
 endfunction()
 
+# STORE <url>: the generator's command with --store, in `out`, and the target that uploads
+# the bodies. Sync runs the generator's own command line with `sync` for `generate`, so both
+# see the same folder with the same options, and sync refuses a folder whose manifest
+# differs from the one the build compiled in (<out-dir>/<name>.manifest.json).
+function(_kv_assets_store out target url generate)
+  if(NOT url MATCHES "^(dir:.+|redis://.+|cloudflare-kv://[^/]+/[^/]+)$")
+    message(FATAL_ERROR "kv_assets_embed: STORE '${url}' must be dir:<path>, "
+                        "redis://<host>[:<port>][/<db>] or cloudflare-kv://<account>/<namespace>")
+  endif()
+  if(url MATCHES "^dir:" AND NOT url MATCHES "^dir:/")
+    # Relative to the build folder, where the sync target runs.
+    string(SUBSTRING "${url}" 4 -1 path)
+    cmake_path(ABSOLUTE_PATH path BASE_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}" NORMALIZE)
+    set(url "dir:${path}")
+  endif()
+  list(APPEND generate "--store=${url}")
+  set(sync ${generate})
+  set(result ${generate})
+  list(TRANSFORM sync REPLACE "^generate$" "sync")
+  # One target per embed, and <target>_kv_assets_sync for all of a target's.
+  list(FILTER generate INCLUDE REGEX "^--name=")
+  string(REPLACE "--name=" "" name "${generate}")
+  set(one "${target}_${name}_kv_assets_sync")
+  add_custom_target("${one}"
+    COMMAND ${sync}
+    COMMENT "Uploading the bodies of ${target}'s ${name} to ${url}"
+    VERBATIM)
+  add_dependencies("${one}" "${target}")
+  if(NOT TARGET "${target}_kv_assets_sync")
+    add_custom_target("${target}_kv_assets_sync")
+  endif()
+  add_dependencies("${target}_kv_assets_sync" "${one}")
+  target_link_libraries("${target}" PUBLIC KvAssets::stores)
+  set("${out}" "${result}" PARENT_SCOPE)
+endfunction()
+
 # The generator's --compress= flag for kv_assets_embed()'s COMPRESS values (empty: the default).
 function(_kv_assets_compress_flag out codings)
   if(NOT codings)
@@ -173,7 +220,7 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets
 endif()
 
 function(kv_assets_embed target folder)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED"
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED;STORE"
                         "EXCLUDE;COMPRESS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kv_assets_embed: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -251,10 +298,18 @@ function(kv_assets_embed target folder)
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
     "--prefix=${prefix}" "--bodies=${bodies}" "${compress}" "--last-modified=${last_modified}"
     ${excludes})
+  if(DEFINED arg_STORE)
+    _kv_assets_store(generate "${target}" "${arg_STORE}" "${generate}")
+    set(bodies store)
+  endif()
   # With BODIES incbin the bytes are in <name>.<fingerprint>.bin, named anew whenever they change
   # (so <name>.cc changes with them and recompiles). Not a declared output, since its name is
   # not known here: the depfile lists it, so deleting it re-runs the generator.
   set(blob "")
+  if(bodies STREQUAL "store")
+    # Uploads, then writes <name>.manifest.json: never a blob to compile.
+    set(blob "${out_dir}/${name}.manifest.json")
+  endif()
 
   if(CMAKE_GENERATOR MATCHES "Makefiles|WMake")
     # Make has no restat and CMake 3.25 keeps stale depfile entries: see

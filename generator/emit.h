@@ -43,6 +43,11 @@ struct EmitOptions {
   // No Last-Modified is later than this (the generator's clock): RFC 9110 §8.8.2.1 forbids a
   // Last-Modified later than the response's Date, and a file can carry a future mtime.
   std::int64_t latest_last_modified = std::numeric_limits<std::int64_t>::max();
+  // Manifest-only build (kv_assets_embed(... STORE)): when set, the header holds store keys
+  // below this namespace (generator/manifest_json.h) instead of bodies, the source file
+  // holds no bytes, no blob is written, and <name>.manifest.json is written beside them.
+  std::string store_namespace;
+  std::string store_url;  // the header's kStore: where the program finds the bodies
 };
 
 struct GeneratedFiles {
@@ -50,9 +55,10 @@ struct GeneratedFiles {
   std::string source;
   std::string blob;
   // The blob's file name in out_dir, "<name>.<fingerprint>.bin", for BodyMode::kIncbin;
-  // empty otherwise (the blob is then in `source`).
+  // empty otherwise (the blob is then in `source`, or in a store).
   std::string blob_name;
-  std::string depfile;  // empty when options.depfile is ""
+  std::string depfile;        // empty when options.depfile is ""
+  std::string manifest_json;  // manifest-only builds: what `kv-assets sync` stores
 };
 
 // Fails, naming both paths, when a tagged name equals another file's name, since a request
@@ -60,6 +66,9 @@ struct GeneratedFiles {
 absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
                                     const std::vector<std::string>& watched,
                                     const EmitOptions& options);
+
+// A variant's ETag: `etag` with "-<coding>" before its closing quote: "\"abc\"" -> "\"abc-br\"".
+std::string VariantEtag(std::string_view etag, Coding coding);
 
 // `path` percent-encoded for a URL that is also safe inside an HTML attribute:
 // "a b/ü.css" -> "a%20b/%C3%BC.css". '/' stays.

@@ -23,7 +23,7 @@
 
 namespace kv_assets::gen {
 
-inline constexpr std::size_t kTagLength = 10;
+inline constexpr std::size_t kTagLength = ::kv_assets::kTagLength;
 
 struct Digest {
   std::uint64_t high = 0;

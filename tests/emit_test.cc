@@ -10,6 +10,7 @@
 #include <map>
 
 #include "generator/compress.h"
+#include "generator/manifest_json.h"
 #include "generator/scan.h"
 #include "tests/test_util.h"
 
@@ -69,6 +70,29 @@ TEST(Emit, MatchesGoldenOutput) {
   ASSERT_TRUE(out.ok()) << out.status();
   CompareWithGolden(out->header, "golden_assets.h");
   CompareWithGolden(out->source, "golden_assets.cc");
+}
+
+// A manifest-only build (STORE): keys instead of bodies, nothing to compile but the manifest.
+TEST(Emit, ManifestOnlyMatchesGoldenOutput) {
+  EmitOptions o = GoldenOptions();
+  o.name = "golden_store_assets";
+  o.store_namespace = "golden_store_assets";
+  o.store_url = "redis://127.0.0.1:6379/0";
+  absl::StatusOr<GeneratedFiles> out = Generate(kGolden + "/input", o);
+  ASSERT_TRUE(out.ok()) << out.status();
+  CompareWithGolden(out->header, "golden_store_assets.h");
+  CompareWithGolden(out->source, "golden_store_assets.cc");
+  CompareWithGolden(out->manifest_json, "golden_store_assets.manifest.json");
+  EXPECT_EQ(out->blob, "");
+  EXPECT_EQ(out->header.find("extern \"C\""), std::string::npos);
+  EXPECT_NE(out->header.find("kAssets, kByTagged, nullptr, kVariants}"), std::string::npos);
+  EXPECT_NE(out->header.find("kManifestId = \"" + ManifestId(out->manifest_json) + "\""),
+            std::string::npos);
+  // The embedded build of the same folder is the other golden file: STORE changes nothing else.
+  absl::StatusOr<GeneratedFiles> again = Generate(kGolden + "/input", o, {.threads = 3});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->header, out->header);
+  EXPECT_EQ(again->manifest_json, out->manifest_json);
 }
 
 TEST(Emit, IsByteIdenticalForIdenticalInput) {

@@ -23,6 +23,16 @@ TEST(AcceptEncoding, WeightsAndDefaults) {
   EXPECT_EQ(ae.Weight(AE::kIdentity), 1);
 }
 
+TEST(AcceptEncoding, BrowserFieldsReadAsTheFullParseReadsThem) {
+  // The two strings the parser recognises whole, against the same text with a trailing space,
+  // which takes the full parse.
+  for (const std::string field : {"gzip, deflate, br, zstd", "gzip, deflate, br"}) {
+    const AE fast = ParseAcceptEncoding(field);
+    const AE slow = ParseAcceptEncoding(field + " ");
+    for (int e = 0; e < AE::kEntries; ++e) EXPECT_EQ(fast.listed[e], slow.listed[e]) << field;
+  }
+}
+
 TEST(AcceptEncoding, ZeroExcludesInEveryForm) {
   for (const char* field : {"gzip;q=0", "gzip;q=0.0", "gzip; q=0.00", "gzip ;Q=0.000"}) {
     EXPECT_EQ(ParseAcceptEncoding(field).Weight(AE::kGzip), 0) << field;

@@ -373,11 +373,14 @@ class Listener {
 struct Flags {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
+  // 0: one per core, at most 4. bench/e2e.sh sets 1 to compare with one nginx worker.
+  unsigned threads = 0;
 };
 
 constexpr std::string_view kUsage =
-    "usage: kv-assets-example [--address=127.0.0.1] [--port=8080]\n"
-    "  --port=0 picks a free port; the line printed on stdout names it.\n";
+    "usage: kv-assets-example [--address=127.0.0.1] [--port=8080] [--threads=N]\n"
+    "  --port=0 picks a free port; the line printed on stdout names it.\n"
+    "  --threads=N serves on N threads (default: one per core, at most 4).\n";
 
 // Accepts "--name=value" and "--name value". Returns nullopt after printing what is wrong.
 std::optional<Flags> ParseFlags(int argc, char** argv) {
@@ -404,6 +407,17 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
         return std::nullopt;
       }
       flags.port = static_cast<std::uint16_t>(value);
+    } else if (const auto threads = value_of("--threads")) {
+      unsigned value = 0;
+      const auto [end, err] =
+          std::from_chars(threads->data(), threads->data() + threads->size(), value);
+      if (err != std::errc() || end != threads->data() + threads->size() || value == 0 ||
+          value > 256) {
+        std::cerr << "kv-assets example: error: --threads=" << *threads
+                  << ": not a thread count from 1 to 256\n";
+        return std::nullopt;
+      }
+      flags.threads = value;
     } else {
       std::cerr << "kv-assets example: error: unknown flag or missing value: " << arg << "\n"
                 << kUsage;
@@ -461,7 +475,9 @@ int main(int argc, char** argv) {
   std::cout << "kv-assets example: serving on " << UrlFor(local) << std::endl;
 
   // run() returns once the listener, the signal wait and every connection are done.
-  const unsigned thread_count = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  const unsigned thread_count = flags->threads != 0
+                                    ? flags->threads
+                                    : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < thread_count; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();

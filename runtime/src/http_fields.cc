@@ -63,14 +63,22 @@ int MemberWeight(std::string_view params) {
 }
 
 int EntryOf(std::string_view coding) {
-  if (EqualsIgnoreCase(coding, "gzip") || EqualsIgnoreCase(coding, "x-gzip")) {
-    return AcceptEncoding::kGzip;
+  // By length first: this runs for every member of every request's field.
+  switch (coding.size()) {
+    case 1:
+      return coding[0] == '*' ? AcceptEncoding::kStar : -1;
+    case 2:
+      return EqualsIgnoreCase(coding, "br") ? AcceptEncoding::kBr : -1;
+    case 4:
+      if (EqualsIgnoreCase(coding, "gzip")) return AcceptEncoding::kGzip;
+      return EqualsIgnoreCase(coding, "zstd") ? AcceptEncoding::kZstd : -1;
+    case 6:
+      return EqualsIgnoreCase(coding, "x-gzip") ? AcceptEncoding::kGzip : -1;
+    case 8:
+      return EqualsIgnoreCase(coding, "identity") ? AcceptEncoding::kIdentity : -1;
+    default:
+      return -1;
   }
-  if (EqualsIgnoreCase(coding, "br")) return AcceptEncoding::kBr;
-  if (EqualsIgnoreCase(coding, "zstd")) return AcceptEncoding::kZstd;
-  if (EqualsIgnoreCase(coding, "identity")) return AcceptEncoding::kIdentity;
-  if (coding == "*") return AcceptEncoding::kStar;
-  return -1;
 }
 
 // One entity-tag at the start of `s` ([W/] DQUOTE *etagc DQUOTE); its length, or 0 when `s`
@@ -159,23 +167,30 @@ void CoalesceIfOverlapping(RangeSet& set) {
 
 }  // namespace
 
-int AcceptEncoding::Weight(Entry coding) const {
-  if (listed[coding] >= 0) return listed[coding];
-  if (coding == kIdentity) return listed[kStar] == 0 ? 0 : 1;
-  return listed[kStar] >= 0 ? listed[kStar] : 0;
-}
-
 AcceptEncoding ParseAcceptEncoding(std::string_view field) {
   AcceptEncoding out;
-  while (!field.empty()) {
-    const std::size_t comma = field.find(',');
-    const std::string_view member = field.substr(0, comma);
-    field = comma == std::string_view::npos ? std::string_view() : field.substr(comma + 1);
-    const std::size_t semicolon = member.find(';');
-    const int entry = EntryOf(TrimOws(member.substr(0, semicolon)));
+  // What current browsers send (Chrome and Firefox, then Safari), known without parsing.
+  if (field == "gzip, deflate, br, zstd") {
+    out.listed[AcceptEncoding::kGzip] = out.listed[AcceptEncoding::kBr] =
+        out.listed[AcceptEncoding::kZstd] = 1000;
+    return out;
+  }
+  if (field == "gzip, deflate, br") {
+    out.listed[AcceptEncoding::kGzip] = out.listed[AcceptEncoding::kBr] = 1000;
+    return out;
+  }
+  // Plain loops: string_view::find calls memchr, which cost a fifth of a request.
+  std::size_t i = 0;
+  const std::size_t n = field.size();
+  while (i < n) {
+    while (i < n && (IsOws(field[i]) || field[i] == ',')) ++i;
+    const std::size_t name_start = i;
+    while (i < n && field[i] != ',' && field[i] != ';' && !IsOws(field[i])) ++i;
+    const int entry = EntryOf(field.substr(name_start, i - name_start));
+    const std::size_t params_start = i;
+    while (i < n && field[i] != ',') ++i;
     if (entry < 0 || out.listed[entry] >= 0) continue;
-    const int weight = MemberWeight(semicolon == std::string_view::npos ? std::string_view()
-                                                                        : member.substr(semicolon));
+    const int weight = MemberWeight(field.substr(params_start, i - params_start));
     if (weight >= 0) out.listed[entry] = weight;
   }
   return out;

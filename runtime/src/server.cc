@@ -57,19 +57,38 @@ int HexValue(char c) {
   return -1;
 }
 
-// Percent-decodes `path` once into `out`. Lookup is an exact match in the manifest, never a
-// file-system path, so nothing can escape it; still, anything that would let two spellings
-// of one path mean different things is a bad request: malformed escapes, NUL and control
-// bytes, an encoded '/', and "." or ".." segments (browsers remove those before sending).
-// A backslash is an ordinary byte: it matches only a file whose name has one.
-PathError DecodePath(std::string_view path, char (&out)[kMaxPath], std::size_t& len) {
-  len = 0;
+bool IsDotSegment(std::string_view segment) { return segment == "." || segment == ".."; }
+
+// A path without escapes needs no copy: checked in place, the view is the decoded path.
+bool IsPlainPath(std::string_view path) {
+  std::size_t segment_start = 0;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(path[i]);
+    if (c == '%' || c < 0x20 || c == 0x7F) return false;
+    if (c == '/') {
+      if (IsDotSegment(path.substr(segment_start, i - segment_start))) return false;
+      segment_start = i + 1;
+    }
+  }
+  return !IsDotSegment(path.substr(segment_start)) && path.size() <= kMaxPath;
+}
+
+// Percent-decodes `path` once into `decoded`, a view of `path` itself or of `buffer`. Lookup is an
+// exact match in the manifest, never a file-system path, so nothing can escape it; still, anything
+// that would let two spellings of one path mean different things is a bad request: malformed
+// escapes, NUL and control bytes, an encoded '/', and "." or ".." segments (browsers remove those
+// before sending). A backslash is an ordinary byte: it matches only a file whose name has one.
+PathError DecodePath(std::string_view path, char (&buffer)[kMaxPath], std::string_view& decoded) {
+  if (IsPlainPath(path)) {
+    decoded = path;
+    return PathError::kNone;
+  }
+  char* const out = buffer;
+  std::size_t len = 0;
   std::size_t segment_start = 0;  // in `out`
   // A "." or ".." segment, checked on decoded bytes so that "%2e%2e" counts too.
   const auto dot_segment = [&] {
-    const std::size_t n = len - segment_start;
-    return (n == 1 && out[segment_start] == '.') ||
-           (n == 2 && out[segment_start] == '.' && out[segment_start + 1] == '.');
+    return IsDotSegment(std::string_view(out + segment_start, len - segment_start));
   };
   for (std::size_t i = 0; i < path.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(path[i]);
@@ -89,7 +108,30 @@ PathError DecodePath(std::string_view path, char (&out)[kMaxPath], std::size_t& 
     if (len == kMaxPath) return PathError::kNotFound;
     out[len++] = static_cast<char>(c);
   }
-  return dot_segment() ? PathError::kBadRequest : PathError::kNone;
+  if (dot_segment()) return PathError::kBadRequest;
+  decoded = std::string_view(out, len);
+  return PathError::kNone;
+}
+
+bool IsBase64Url(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
+// Whether `path` could be a tagged name: its file name (leading dots aside) has kTagLength
+// base64url characters after its first dot, then a dot or the end (generator/hash.cc,
+// TaggedPath). Every tagged name passes; most untagged ones do not.
+bool LooksTagged(std::string_view path) {
+  std::size_t i = path.size();
+  while (i > 0 && path[i - 1] != '/') --i;
+  while (i < path.size() && path[i] == '.') ++i;
+  while (i < path.size() && path[i] != '.') ++i;
+  if (path.size() - i < kTagLength + 1) return false;
+  for (std::size_t k = i + 1; k <= i + kTagLength; ++k) {
+    if (!IsBase64Url(path[k])) return false;
+  }
+  const std::size_t after = i + 1 + kTagLength;
+  return after == path.size() || path[after] == '.';
 }
 
 }  // namespace
@@ -115,6 +157,29 @@ std::optional<std::string_view> Response::StoreText(std::initializer_list<std::s
   for (std::string_view part : parts) out = std::copy(part.begin(), part.end(), out);
   text_size_ += total;
   return std::string_view(begin, total);
+}
+
+void Response::AddBodyFromStore(std::string_view key, internal::ByteRange range) {
+  if (piece_count_ < kMaxBodyPieces && slot_count_ < internal::kMaxRanges) {
+    body_key_ = key;
+    std::construct_at(&slot_ranges_.items[slot_count_], range);
+    slot_pieces_.items[slot_count_++] = static_cast<std::uint8_t>(piece_count_);
+    std::construct_at(&pieces_.items[piece_count_++]);
+  }
+}
+
+bool Response::FillBody(std::string_view value) {
+  if (body_key_.empty()) return true;
+  const std::uint64_t length =
+      variant != nullptr ? variant->size : (asset != nullptr ? asset->size : 0);
+  if (value.size() != length) return false;
+  for (std::size_t i = 0; i < slot_count_; ++i) {
+    const internal::ByteRange& r = slot_ranges_.items[i];
+    pieces_.items[slot_pieces_.items[i]] = value.substr(
+        static_cast<std::size_t>(r.first), static_cast<std::size_t>(r.last - r.first + 1));
+  }
+  body_key_ = {};
+  return true;
 }
 
 std::string Response::BodyString() const {
@@ -154,6 +219,10 @@ void Response::CopyFrom(const Response& other) {
   for (std::size_t i = 0; i < piece_count_; ++i) {
     std::construct_at(&pieces_.items[i], Rebase(other.pieces_.items[i], other));
   }
+  body_key_ = other.body_key_;
+  slot_count_ = other.slot_count_;
+  std::copy_n(other.slot_ranges_.items, slot_count_, slot_ranges_.items);
+  std::copy_n(other.slot_pieces_.items, slot_count_, slot_pieces_.items);
 }
 
 bool Server::Owns(std::string_view target) const {
@@ -246,23 +315,34 @@ std::optional<std::string_view> ContentRange(Response& res, std::string_view pre
                         "/", FormatNumber(length, c)});
 }
 
-std::string_view Slice(std::string_view bytes, const internal::ByteRange& r) {
-  return bytes.substr(static_cast<std::size_t>(r.first),
-                      static_cast<std::size_t>(r.last - r.first + 1));
-}
+// The bytes of the representation sent: a view into the blob, or for a manifest-only build
+// the key FillBody() will fetch them under. Neither for HEAD.
+struct Bytes {
+  std::string_view embedded;
+  std::string_view store_key;
+
+  void AddRange(Response& res, const internal::ByteRange& r) const {
+    if (!embedded.empty()) {
+      res.AddBodyPiece(embedded.substr(static_cast<std::size_t>(r.first),
+                                       static_cast<std::size_t>(r.last - r.first + 1)));
+    } else if (!store_key.empty()) {
+      res.AddBodyFromStore(store_key, r);
+    }
+  }
+};
 
 // Sets the body and Content-Length of a 206 for `ranges` of `bytes` (length `length`), with
 // the fields that differ from a 200. False, leaving the body unset, when the part headers do
 // not fit in the Response; the caller then sends the whole body.
-bool SetPartialBody(Response& res, const RangeSet& ranges, std::string_view bytes,
-                    std::uint64_t length, std::string_view content_type, std::string_view etag) {
+bool SetPartialBody(Response& res, const RangeSet& ranges, const Bytes& bytes, std::uint64_t length,
+                    std::string_view content_type, std::string_view etag) {
   if (ranges.count == 1) {
     const std::optional<std::string_view> value = ContentRange(res, "", ranges.ranges[0], length);
     if (!value.has_value()) return false;
     res.AddHeader("Content-Type", content_type);
     res.AddHeader("Content-Range", *value);
     res.content_length = ranges.ranges[0].last - ranges.ranges[0].first + 1;
-    if (!bytes.empty()) res.AddBodyPiece(Slice(bytes, ranges.ranges[0]));
+    bytes.AddRange(res, ranges.ranges[0]);
     return true;
   }
   // The boundary is the representation's hash: no body contains its own hash.
@@ -289,7 +369,7 @@ bool SetPartialBody(Response& res, const RangeSet& ranges, std::string_view byte
   for (std::size_t i = 0; i < ranges.count; ++i) {
     res.content_length += heads[i].size() + (ranges.ranges[i].last - ranges.ranges[i].first + 1);
     res.AddBodyPiece(heads[i]);
-    if (!bytes.empty()) res.AddBodyPiece(Slice(bytes, ranges.ranges[i]));
+    bytes.AddRange(res, ranges.ranges[i]);
   }
   res.AddBodyPiece(*tail);
   return true;
@@ -319,8 +399,8 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
   const std::optional<std::string_view> raw_path = TargetPath(request.target);
   if (!raw_path.has_value()) return error(400, "Bad Request", "400 Bad Request\n");
   char buffer[kMaxPath];
-  std::size_t len = 0;
-  switch (DecodePath(*raw_path, buffer, len)) {
+  std::string_view path;
+  switch (DecodePath(*raw_path, buffer, path)) {
     case PathError::kNone:
       break;
     case PathError::kBadRequest:
@@ -328,17 +408,19 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
     case PathError::kNotFound:
       return error(404, "Not Found", "404 Not Found\n");
   }
-  std::string_view path(buffer, len);
   if (!path.starts_with(manifest.prefix)) return error(404, "Not Found", "404 Not Found\n");
   path.remove_prefix(manifest.prefix.size());
 
-  // Directories ("", "css/") are never assets: no listings, no index.html.
-  const Asset* asset = manifest.Find(path);
+  // Directories ("", "css/") are never assets: no listings, no index.html. The generator
+  // refuses a tagged name equal to another file's name, so at most one lookup can succeed, and
+  // a name of the tagged shape is most likely tagged: try that first and save a search.
+  const Asset* asset = nullptr;
   bool tagged = false;
-  if (asset == nullptr) {
+  if (LooksTagged(path)) {
     asset = manifest.FindTagged(path);
     tagged = asset != nullptr;
   }
+  if (asset == nullptr) asset = manifest.Find(path);
   if (asset == nullptr) return error(404, "Not Found", "404 Not Found\n");
   res.asset = asset;
 
@@ -402,9 +484,14 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
     return error(416, "Range Not Satisfiable", "416 Range Not Satisfiable\n");
   }
 
-  const std::string_view bytes =
-      head ? std::string_view()
-           : (variant != nullptr ? manifest.Body(*variant) : manifest.Body(*asset));
+  Bytes bytes;
+  if (!head && length > 0) {
+    if (manifest.blob != nullptr) {
+      bytes.embedded = variant != nullptr ? manifest.Body(*variant) : manifest.Body(*asset);
+    } else {
+      bytes.store_key = variant != nullptr ? variant->store_key() : asset->store_key();
+    }
+  }
   if (variant != nullptr) res.AddHeader("Content-Encoding", variant->content_encoding());
   res.AddHeader("ETag", etag);
   res.AddHeader("Last-Modified", asset->last_modified());
@@ -422,7 +509,7 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
   res.reason = "OK";
   res.AddHeader("Content-Type", asset->content_type());
   res.content_length = length;
-  if (!bytes.empty()) res.AddBodyPiece(bytes);
+  if (length > 0) bytes.AddRange(res, internal::ByteRange{0, length - 1});
 }
 
 }  // namespace

@@ -22,6 +22,8 @@ foreach(file IN ITEMS
     "${LIBDIR}/cmake/KvAssets/KvAssets.cmake"
     "include/kv_assets/manifest.h"
     "include/kv_assets/server.h"
+    "include/kv_assets/store.h"
+    "include/kv_assets/stores.h"
     "bin/kv-assets")
   if(NOT EXISTS "${PREFIX}/${file}")
     message(FATAL_ERROR "not installed: ${PREFIX}/${file}")

@@ -35,6 +35,9 @@ namespace kv_assets {
 // decodes request paths into a stack buffer of this size; the generator rejects longer names.
 inline constexpr std::size_t kMaxUrlPath = 4096;
 
+// Characters in a content tag (base64url of the hash's first 60 bits): "EI7Zfw9kFp".
+inline constexpr std::size_t kTagLength = 10;
+
 namespace internal {
 // Where a string lies in the manifest's string table.
 struct StringRef {
@@ -75,6 +78,16 @@ struct Variant {
   Coding coding = Coding::kGzip;
   std::uint64_t offset = 0;  // where the encoded body lies in the manifest's blob
   std::uint64_t size = 0;    // encoded length in bytes
+  // Manifest-only builds (Manifest::blob == nullptr): where the encoded bytes are in the
+  // store; see Asset::store_key(). Last, so that embedded builds never spell it out.
+  internal::StringRef key_ref{};
+
+  // The store key of the encoded bytes: the asset's key with the first 10 characters of a
+  // hash of these bytes and the coding's token appended,
+  // "app_assets/css/site.EI7Zfw9kFp.css.Xc81LmN0qa.br". "" when the body is embedded.
+  constexpr std::string_view store_key() const {
+    return std::string_view(strings + key_ref.offset, key_ref.size);
+  }
 };
 
 // One served file, as generated data. Read it through the accessors; the fields are laid
@@ -109,6 +122,14 @@ struct Asset {
   // smallest first. The generator keeps a variant only when it is clearly smaller.
   std::uint32_t first_variant = 0;
   std::uint32_t variant_count = 0;
+  // Manifest-only builds only; last, so that embedded builds never spell it out.
+  internal::StringRef key_ref{};
+
+  // Manifest-only builds (Manifest::blob == nullptr): the key the body is stored under,
+  // "<store namespace>/<tagged_path()>": "app_assets/css/site.EI7Zfw9kFp.css". The tag makes
+  // it content-addressed, so a key never changes its value and two versions never share
+  // one. "" when the body is embedded.
+  constexpr std::string_view store_key() const { return Str(key_ref); }
 
  private:
   constexpr std::string_view Str(internal::StringRef r) const {
@@ -145,7 +166,9 @@ struct Manifest {
   std::span<const Asset> assets;
   // Indices into `assets`, sorted by `tagged_path`.
   std::span<const std::uint32_t> by_tagged;
-  // The bodies, laid end to end; nullptr when the build keeps bodies elsewhere.
+  // The bodies, laid end to end; nullptr when the build keeps bodies elsewhere: then each
+  // body is fetched from a store under Asset::store_key() / Variant::store_key()
+  // (kv_assets/store.h).
   const char* blob = nullptr;
   // Every asset's precompressed variants, grouped by asset (see Asset::first_variant).
   std::span<const Variant> variants;

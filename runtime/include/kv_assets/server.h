@@ -4,7 +4,9 @@
 // status, response header fields and a body that is a view into the program image. It
 // never touches the file system, never allocates on the request path, and holds only
 // immutable data, so one instance can serve every thread. Adapters for a framework copy
-// the request fields in and the response fields out; see kv_assets/beast.h.
+// the request fields in and the response fields out; see kv_assets/beast.h. A manifest-only
+// build (kv_assets_embed(... STORE)) is answered the same way, except that a body is named
+// by a store key instead of pointed at: kv_assets/store.h fetches it.
 //
 // Example:
 //
@@ -31,8 +33,8 @@
 //  - Content coding: the generator's gzip/br/zstd variants are offered by Accept-Encoding
 //    weight, the smallest among equal weights, an unlisted identity last. No Accept-Encoding
 //    field gets identity (RFC 9110 allows any coding then, but curl and most HTTP libraries
-//    send none and cannot decode). Nothing acceptable, identity excluded: 406. Each variant has its own ETag, and
-//    every answer for an asset with variants carries Vary: Accept-Encoding.
+//    send none and cannot decode). Nothing acceptable, identity excluded: 406. Each variant has its
+//    own ETag, and every answer for an asset with variants carries Vary: Accept-Encoding.
 //  - Preconditions in §13.2.2 order: If-Match (strong), else If-Unmodified-Since -> 412;
 //    If-None-Match (weak) -> 304, else If-Modified-Since -> 304. All are compared with the
 //    representation that would be sent, and ignored when the answer would be 400/404/405/406.
@@ -121,6 +123,22 @@ struct Response {
   // All of body() in one string, for tests and for adapters that need one buffer. Allocates.
   std::string BodyString() const;
 
+  // Manifest-only builds (Manifest::blob == nullptr; see kv_assets/store.h). The store key
+  // whose value the body needs, or "" when it needs none: embedded bodies, HEAD, 304, every
+  // error and empty bodies are answered from the manifest alone. The pieces that come from
+  // that value are empty until FillBody() puts them in.
+  std::string_view body_key() const { return body_key_; }
+  // The byte ranges of that value the body uses, in order (first and last inclusive): one
+  // covering the whole value for a 200, one per range for a 206. A store that can read part
+  // of a value may read only these.
+  std::span<const internal::ByteRange> body_ranges() const {
+    return {slot_ranges_.items, slot_count_};
+  }
+  // Puts the slices of `value`, the whole value stored under body_key(), into the body, and
+  // clears body_key(). False, changing nothing, when `value` is not as long as the manifest
+  // says (the store holds other bytes under that key). The body then points into `value`.
+  bool FillBody(std::string_view value);
+
   std::span<const HeaderField> headers() const { return {fields_.items, field_count_}; }
   // The value of the first field named `name` (exact case as the server writes it), or "".
   std::string_view header(std::string_view name) const;
@@ -132,6 +150,8 @@ struct Response {
   // copy, or nullopt (storing nothing) when it does not fit. A copied Response re-points
   // such views when they were passed to AddHeader() or AddBodyPiece().
   std::optional<std::string_view> StoreText(std::initializer_list<std::string_view> parts);
+  // Used by the server: a body piece FillBody() will set to `range` of the value under `key`.
+  void AddBodyFromStore(std::string_view key, internal::ByteRange range);
 
  private:
   void CopyFrom(const Response& other);
@@ -150,6 +170,11 @@ struct Response {
   std::size_t piece_count_ = 0;
   Storage<char, kTextCapacity> text_;
   std::size_t text_size_ = 0;
+  // Manifest-only builds: the pieces FillBody() sets, and the ranges they take.
+  std::string_view body_key_;
+  Storage<internal::ByteRange, internal::kMaxRanges> slot_ranges_;
+  Storage<std::uint8_t, internal::kMaxRanges> slot_pieces_;
+  std::size_t slot_count_ = 0;
 };
 
 struct ServerOptions {
@@ -175,7 +200,9 @@ class Server {
   // Answers one request. Never fails: malformed paths are a 400, unknown names a 404, other
   // methods a 405 with Allow; malformed conditional, Range and Accept-Encoding fields are
   // ignored or answered as the RFC says. No heap allocation; about 7 KiB of stack (the
-  // decoded path, at most kMaxUrlPath bytes, and the Response).
+  // decoded path, at most kMaxUrlPath bytes, and the Response). For a manifest-only build
+  // the status and fields are final, and Response::body_key() names what the body still
+  // needs (kv_assets/store.h's FetchBody() fetches it).
   Response Handle(const Request& request) const;
 
   const Manifest& manifest() const { return *manifest_; }

@@ -1,0 +1,244 @@
+// A manifest-only build (kv_assets_embed(... STORE)) served from each store: bodies come from
+// the store, and only answers that send a body touch it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "generator/compress.h"
+#include "generator/hash.h"
+#include "generator/manifest_json.h"
+#include "generator/scan.h"
+#include "generator/sync.h"
+#include "kv_assets/store.h"
+#include "store_assets.h"  // generated from testdata/store_site, manifest-only
+#include "tests/store_test_util.h"
+
+namespace kv_assets {
+namespace {
+
+using ::kv_assets::test_util::CountingStore;
+
+std::string FileContent(const std::string& rel) {
+  std::ifstream in(std::string(KV_ASSETS_TESTDATA_DIR) + "/store_site/" + rel, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Syncs testdata/store_site the way `kv-assets sync` would for the generated header:
+// precompressed with every coding, as kv_assets_embed() does by default.
+std::string SyncSite(KeyValueStore& store) {
+  absl::StatusOr<gen::ScanResult> scan =
+      gen::Scan(std::string(KV_ASSETS_TESTDATA_DIR) + "/store_site", {});
+  EXPECT_TRUE(scan.ok()) << scan.status();
+  absl::StatusOr<std::vector<gen::HashedFile>> hashed = gen::HashFiles(std::move(scan->files));
+  EXPECT_TRUE(hashed.ok());
+  absl::StatusOr<gen::CompressResult> compressed = gen::Compress(*std::move(hashed), {});
+  EXPECT_TRUE(compressed.ok()) << compressed.status();
+  const std::vector<gen::HashedFile>& files = compressed->files;
+  gen::EmitOptions options;
+  options.prefix = "/static/";
+  options.store_namespace = "store_assets";
+  const gen::ManifestData manifest = gen::BuildManifest(files, options);
+  absl::StatusOr<gen::SyncReport> r =
+      gen::Sync(store, manifest, gen::BodiesToStore(files, options), {.ns = "store_assets"});
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? r->manifest_id : "";
+}
+
+TEST(ManifestOnlyBuild, HoldsKeysAndNoBodies) {
+  EXPECT_EQ(store_assets::kManifest.blob, nullptr);
+  const Asset* css = store_assets::kManifest.Find("index.html");
+  ASSERT_NE(css, nullptr);
+  EXPECT_EQ(css->store_key(), "store_assets/" + std::string(css->tagged_path()));
+  EXPECT_TRUE(store_assets::kStore.starts_with("dir:"));
+  EXPECT_EQ(store_assets::kManifestId.size(), 22u);
+}
+
+class StoreServerTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    const std::string why = env_.Open(GetParam());
+    if (!why.empty()) GTEST_SKIP() << why;
+    // The manifest sync stores is the one the build compiled in.
+    ASSERT_EQ(SyncSite(*env_.store), store_assets::kManifestId);
+    counting_ = std::make_unique<CountingStore>(*env_.store);
+  }
+  void TearDown() override { env_.ExpectNoViolations(); }
+
+  StoreResponse Serve(Request r) { return HandleWithStore(server_, *counting_, r); }
+  const Asset& Html() const { return *store_assets::kManifest.Find("index.html"); }
+  std::string HtmlUrl() const { return std::string(Html().url()); }
+
+  test_util::StoreEnv env_;
+  std::unique_ptr<CountingStore> counting_;
+  const Server server_{store_assets::kManifest};
+};
+
+TEST_P(StoreServerTest, GetSendsTheStoredBody) {
+  StoreResponse r = Serve({.method = "GET", .target = HtmlUrl()});
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.response.BodyString(), FileContent("index.html"));
+  EXPECT_EQ(r.response.content_length, Html().size);
+  EXPECT_EQ(r.response.header("ETag"), Html().etag());
+  EXPECT_EQ(counting_->gets.load(), 1);
+  // The untagged name too, and a binary file.
+  r = Serve({.method = "GET", .target = "/static/img/noise.bin"});
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.response.BodyString(), FileContent("img/noise.bin"));
+  EXPECT_EQ(counting_->gets.load(), 2);
+}
+
+TEST_P(StoreServerTest, AnswersWithoutABodyNeverTouchTheStore) {
+  const std::string etag(Html().etag());
+  const std::string date(Html().last_modified());
+  const std::string url = HtmlUrl();
+  struct Case {
+    Request request;
+    int status;
+  };
+  const Case cases[] = {
+      {{.method = "GET", .target = url, .if_none_match = etag}, 304},
+      {{.method = "GET", .target = url, .if_modified_since = date}, 304},
+      {{.method = "HEAD", .target = url}, 200},
+      {{.method = "HEAD", .target = url, .range = "bytes=0-1"}, 200},
+      {{.method = "GET", .target = "/static/no/such.css"}, 404},
+      {{.method = "POST", .target = url}, 405},
+      {{.method = "GET", .target = url, .if_match = "\"other\""}, 412},
+      {{.method = "GET", .target = url, .range = "bytes=999999-"}, 416},
+      {{.method = "GET", .target = "/static/%2e%2e/x"}, 400},
+      {{.method = "GET", .target = "/static/empty.txt"}, 200},  // an empty body needs no fetch
+  };
+  for (const Case& c : cases) {
+    StoreResponse r = Serve(c.request);
+    EXPECT_EQ(r.response.status, c.status) << c.request.method << " " << c.request.target;
+    EXPECT_TRUE(r.status.ok());
+  }
+  EXPECT_EQ(counting_->gets.load(), 0);
+  StoreResponse head = Serve({.method = "HEAD", .target = HtmlUrl()});
+  EXPECT_EQ(head.response.content_length, Html().size);
+  EXPECT_TRUE(head.response.body().empty());
+}
+
+TEST_P(StoreServerTest, PrecompressedVariantsComeFromTheirOwnKeys) {
+  const Asset& js = *store_assets::kManifest.Find("js/app.js");
+  const std::span<const Variant> variants = store_assets::kManifest.VariantsOf(js);
+  ASSERT_EQ(variants.size(), 3u);  // gzip, br and zstd all save enough on this file
+  for (const Variant& v : variants) {
+    EXPECT_TRUE(v.store_key().starts_with(js.store_key())) << v.store_key();
+    EXPECT_TRUE(v.store_key().ends_with(v.content_encoding())) << v.store_key();
+    const std::string coding(v.content_encoding());
+    const std::string url(js.url());
+    StoreResponse r = Serve({.method = "GET", .target = url, .accept_encoding = coding});
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    EXPECT_EQ(r.response.status, 200);
+    EXPECT_EQ(r.response.header("Content-Encoding"), coding);
+    EXPECT_EQ(r.response.BodyString().size(), v.size);
+    EXPECT_EQ(r.response.BodyString(), env_.store->Get(v.store_key())->bytes());
+    EXPECT_NE(r.response.BodyString(), FileContent("js/app.js"));
+  }
+  EXPECT_EQ(counting_->gets.load(), 3);
+}
+
+TEST_P(StoreServerTest, RangesSliceTheStoredBody) {
+  const std::string html = FileContent("index.html");
+  ASSERT_GE(html.size(), 20u);
+  StoreResponse r = Serve({.method = "GET", .target = HtmlUrl(), .range = "bytes=2-5"});
+  EXPECT_EQ(r.response.status, 206);
+  EXPECT_EQ(r.response.BodyString(), html.substr(2, 4));
+  r = Serve({.method = "GET", .target = HtmlUrl(), .range = "bytes=0-1,10-12"});
+  EXPECT_EQ(r.response.status, 206);
+  const std::string body = r.response.BodyString();
+  EXPECT_EQ(body.size(), r.response.content_length);
+  EXPECT_NE(body.find("\r\n\r\n" + html.substr(0, 2) + "\r\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\r\n\r\n" + html.substr(10, 3) + "\r\n"), std::string::npos) << body;
+  EXPECT_EQ(counting_->gets.load(), 2);
+}
+
+TEST_P(StoreServerTest, AMissingKeyIsA500WithoutDetails) {
+  const std::vector<std::string> gone = {std::string(Html().store_key())};
+  ASSERT_TRUE(env_.store->Delete(gone).ok());
+  StoreResponse r = Serve({.method = "GET", .target = HtmlUrl()});
+  EXPECT_EQ(r.response.status, 500);
+  EXPECT_EQ(r.response.BodyString(), "500 Internal Server Error\n");
+  EXPECT_EQ(r.response.header("Cache-Control"), "no-store");
+  EXPECT_EQ(r.response.header("ETag"), "");
+  EXPECT_TRUE(absl::IsNotFound(r.status)) << r.status;
+  EXPECT_NE(std::string(r.status.message()).find(Html().store_key()), std::string::npos)
+      << r.status;
+}
+
+TEST_P(StoreServerTest, AValueOfAnotherSizeIsA500) {
+  const KeyValue wrong{std::string(Html().store_key()), "short"};
+  ASSERT_TRUE(env_.store->Put({&wrong, 1}).ok());
+  StoreResponse r = Serve({.method = "GET", .target = HtmlUrl()});
+  EXPECT_EQ(r.response.status, 500);
+  EXPECT_TRUE(absl::IsDataLoss(r.status)) << r.status;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreServerTest, ::testing::Values("dir", "redis", "cloudflare"),
+                         [](const auto& info) { return std::string(info.param); });
+
+// A store that cannot be reached: 503, nothing about the store in the answer.
+class DownStore : public Store {
+ public:
+  absl::StatusOr<StoreValue> Get(std::string_view) const override {
+    return absl::UnavailableError("redis://10.0.0.1:6379: cannot connect: Connection refused");
+  }
+};
+
+TEST(StoreServer, AStoreThatIsDownIsA503) {
+  const Server server(store_assets::kManifest);
+  const std::string url(store_assets::kManifest.Find("index.html")->url());
+  StoreResponse r = HandleWithStore(server, DownStore(), {.method = "GET", .target = url});
+  EXPECT_EQ(r.response.status, 503);
+  EXPECT_EQ(r.response.BodyString(), "503 Service Unavailable\n");
+  EXPECT_EQ(r.response.content_length, r.response.BodyString().size());
+  EXPECT_EQ(r.response.header("Cache-Control"), "no-store");
+  for (const HeaderField& f : r.response.headers()) {
+    EXPECT_EQ(f.value.find("redis"), std::string_view::npos) << f.name;
+  }
+  EXPECT_TRUE(absl::IsUnavailable(r.status));
+  // HEAD never asks it.
+  r = HandleWithStore(server, DownStore(), {.method = "HEAD", .target = url});
+  EXPECT_EQ(r.response.status, 200);
+}
+
+TEST(StoreServer, AStoppedRedisIsA503) {
+  test_util::StoreEnv env;
+  const std::string why = env.Open("redis");
+  if (!why.empty()) GTEST_SKIP() << why;
+  ASSERT_EQ(SyncSite(*env.store), store_assets::kManifestId);
+  const Server server(store_assets::kManifest);
+  const std::string url(store_assets::kManifest.Find("index.html")->url());
+  ASSERT_EQ(HandleWithStore(server, *env.store, {.method = "GET", .target = url}).response.status,
+            200);
+  env.redis->Stop();
+  StoreResponse r = HandleWithStore(server, *env.store, {.method = "GET", .target = url});
+  EXPECT_EQ(r.response.status, 503);
+  EXPECT_EQ(r.response.BodyString(), "503 Service Unavailable\n");
+  EXPECT_TRUE(absl::IsUnavailable(r.status)) << r.status;
+}
+
+TEST(StoreServer, FillBodyChecksTheLengthAndSurvivesACopy) {
+  const Server server(store_assets::kManifest);
+  const Asset& html = *store_assets::kManifest.Find("index.html");
+  Response res = server.Handle({.method = "GET", .target = html.url(), .range = "bytes=1-2"});
+  ASSERT_EQ(res.body_key(), html.store_key());
+  ASSERT_EQ(res.body_ranges().size(), 1u);
+  EXPECT_EQ(res.body_ranges()[0].first, 1u);
+  EXPECT_EQ(res.body_ranges()[0].last, 2u);
+  const Response copy = res;  // the key and the slots travel with a copy
+  EXPECT_FALSE(res.FillBody("too short"));
+  EXPECT_EQ(res.body_key(), html.store_key());
+  const std::string value(html.size, 'x');
+  Response filled = copy;
+  ASSERT_TRUE(filled.FillBody(value));
+  EXPECT_EQ(filled.BodyString(), "xx");
+  EXPECT_TRUE(filled.body_key().empty());
+}
+
+}  // namespace
+}  // namespace kv_assets

@@ -1,0 +1,225 @@
+// The store clients, each against a real store: a folder, a redis-server started here, and
+// a local server implementing the Workers KV REST API (which checks every request's shape).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "kv_assets/internal/json.h"
+#include "kv_assets/stores.h"
+#include "tests/store_test_util.h"
+#include "tests/test_util.h"
+
+namespace kv_assets {
+namespace {
+
+using ::kv_assets::test_util::FakeCloudflare;
+
+TEST(Json, ParsesWhatTheApiSends) {
+  namespace json = ::kv_assets::internal::json;
+  absl::StatusOr<json::Value> v = json::Parse(
+      R"({"success":true,"result":[{"name":"a\/b\u00e9\ud83d\ude00"}],"result_info":{"count":1,"cursor":""},"n":-12,"d":1.5e3})");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->Get("success").boolean());
+  EXPECT_EQ(v->Get("result").array().at(0).Get("name").string(), "a/b\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_EQ(v->Get("n").integer(), -12);
+  EXPECT_TRUE(v->Get("d").is_number());
+  EXPECT_TRUE(v->Get("missing").is_null());
+  for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "\"\x01\"", "01", "[1] x", "\"\\ud800\""}) {
+    EXPECT_FALSE(json::Parse(bad).ok()) << bad;
+  }
+  EXPECT_EQ(json::Quote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+}
+
+class StoreTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    const std::string why = env_.Open(GetParam());
+    if (!why.empty()) GTEST_SKIP() << why;
+  }
+  KeyValueStore& store() { return *env_.store; }
+  test_util::StoreEnv env_;
+};
+
+TEST_P(StoreTest, PutGetListDelete) {
+  const std::string binary("\0\x01\xFFzero\0", 8);
+  const std::vector<KeyValue> entries = {
+      {"ns/css/a.Tag1234567.css", "body{}"},
+      {"ns/img/x y%?#.Tag1234567.png", binary},
+      {"ns/empty.Tag1234567.txt", ""},
+      {"other/file", "o"},
+  };
+  ASSERT_TRUE(store().Put(entries).ok());
+  for (const KeyValue& e : entries) {
+    absl::StatusOr<StoreValue> v = store().Get(e.key);
+    ASSERT_TRUE(v.ok()) << e.key << ": " << v.status();
+    EXPECT_EQ(v->bytes(), e.value) << e.key;
+  }
+  absl::StatusOr<StoreValue> missing = store().Get("ns/nothing");
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+
+  absl::StatusOr<std::vector<std::string>> keys = store().List("ns/");
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(*keys, (std::vector<std::string>{"ns/css/a.Tag1234567.css", "ns/empty.Tag1234567.txt",
+                                             "ns/img/x y%?#.Tag1234567.png"}));
+
+  // A value is replaced whole.
+  const KeyValue again{"ns/css/a.Tag1234567.css", "p{}"};
+  ASSERT_TRUE(store().Put({&again, 1}).ok());
+  EXPECT_EQ(store().Get(again.key)->bytes(), "p{}");
+
+  const std::vector<std::string> gone = {"ns/css/a.Tag1234567.css", "ns/never-there"};
+  ASSERT_TRUE(store().Delete(gone).ok());
+  EXPECT_TRUE(absl::IsNotFound(store().Get(gone[0]).status()));
+  keys = store().List("ns/");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 2u);
+  EXPECT_EQ(store().List("other/")->size(), 1u);
+  env_.ExpectNoViolations();
+}
+
+TEST_P(StoreTest, ManyKeys) {
+  std::vector<std::string> values;
+  std::vector<KeyValue> entries;
+  for (int i = 0; i < 250; ++i) values.push_back(std::string(static_cast<std::size_t>(i), 'v'));
+  for (int i = 0; i < 250; ++i) entries.push_back({"many/k" + std::to_string(i), values[i]});
+  ASSERT_TRUE(store().Put(entries).ok());
+  absl::StatusOr<std::vector<std::string>> keys = store().List("many/");
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 250u);
+  EXPECT_EQ(store().Get("many/k249")->bytes().size(), 249u);
+  env_.ExpectNoViolations();
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("dir", "redis", "cloudflare"),
+                         [](const auto& info) { return std::string(info.param); });
+
+TEST(DirStore, KeysStayInsideTheFolderAndTemporariesAreNotListed) {
+  test_util::TempDir t;
+  auto store = OpenStore("dir:" + t.path() + "/store");
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (const char* bad : {"../x", "a/../../x", "/abs", "a//b", ".kv-tmp/x", ""}) {
+    const KeyValue e{bad, "x"};
+    EXPECT_TRUE(absl::IsInvalidArgument((*store)->Put({&e, 1}))) << bad;
+    EXPECT_FALSE((*store)->Get(bad).ok()) << bad;
+  }
+  t.Write("store/.kv-tmp/123-4", "half a value");
+  t.Write("store/ns/a", "a");
+  EXPECT_EQ(*(*store)->List(""), std::vector<std::string>{"ns/a"});
+  // Deleting the last key of a folder removes the folder.
+  const std::vector<std::string> keys = {"ns/a"};
+  ASSERT_TRUE((*store)->Delete(keys).ok());
+  EXPECT_FALSE(std::filesystem::exists(t.path() + "/store/ns"));
+}
+
+TEST(RedisStore, UnreachableServerIsUnavailable) {
+  auto store = OpenStore("redis://127.0.0.1:1", {.timeout = std::chrono::milliseconds(500)});
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(absl::IsUnavailable(store.status())) << store.status();
+  EXPECT_TRUE(std::string(store.status().message()).starts_with("redis://127.0.0.1:1: "))
+      << store.status();
+}
+
+TEST(StoreUrl, MalformedUrlsAreRefusedWithTheUrl) {
+  for (const char* url :
+       {"ftp://x", "redis://", "redis://h:notaport", "redis://h:1/x", "redis://user:pw@h:1",
+        "cloudflare-kv://acct", "cloudflare-kv://a b/c", "dir:"}) {
+    auto store = OpenStore(url, {.cloudflare_token = "t"});
+    ASSERT_FALSE(store.ok()) << url;
+    EXPECT_TRUE(absl::IsInvalidArgument(store.status())) << url << ": " << store.status();
+    EXPECT_TRUE(std::string(store.status().message()).starts_with(url)) << store.status();
+  }
+}
+
+TEST(CloudflareStore, WithoutATokenItDoesNotStart) {
+  const char* saved = std::getenv("CLOUDFLARE_API_TOKEN");
+  const std::string keep = saved == nullptr ? "" : saved;
+  ::unsetenv("CLOUDFLARE_API_TOKEN");
+  auto store = OpenStore("cloudflare-kv://acct/ns");
+  EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
+  EXPECT_NE(std::string(store.status().message()).find("CLOUDFLARE_API_TOKEN"), std::string::npos);
+  if (saved != nullptr) ::setenv("CLOUDFLARE_API_TOKEN", keep.c_str(), 1);
+}
+
+TEST(CloudflareStore, BulkRequestsStayWithinTheConfiguredBatches) {
+  FakeCloudflare cf;
+  StoreOptions o = cf.store_options();
+  o.cloudflare_batch_pairs = 4;
+  o.cloudflare_batch_bytes = 2000;
+  auto store = OpenStore(cf.store_url(), o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::string big(1000, 'b');  // 1,336 bytes in base64: one a request
+  std::vector<KeyValue> entries;
+  for (int i = 0; i < 10; ++i) entries.push_back({"k/" + std::to_string(i), "small"});
+  entries.push_back({"k/big1", big});
+  entries.push_back({"k/big2", big});
+  ASSERT_TRUE((*store)->Put(entries).ok());
+  const FakeCloudflare::Stats s = cf.stats();
+  EXPECT_TRUE(s.violations.empty()) << s.violations.front();
+  std::size_t pairs = 0;
+  for (std::size_t i = 0; i < s.bulk_write_pairs.size(); ++i) {
+    EXPECT_LE(s.bulk_write_pairs[i], 4u);
+    EXPECT_LE(s.bulk_write_bytes[i], 2000u);
+    pairs += s.bulk_write_pairs[i];
+  }
+  EXPECT_EQ(pairs, 12u);
+  EXPECT_GE(s.bulk_write_pairs.size(), 4u);  // 10 small in 3, then each big alone
+
+  std::vector<std::string> keys;
+  for (int i = 0; i < 9; ++i) keys.push_back("k/" + std::to_string(i));
+  ASSERT_TRUE((*store)->Delete(keys).ok());
+  EXPECT_EQ(cf.stats().bulk_delete_keys, (std::vector<std::size_t>{4, 4, 1}));
+  EXPECT_EQ(cf.data().size(), 3u);
+}
+
+TEST(CloudflareStore, ListingFollowsTheCursor) {
+  FakeCloudflare cf(FakeCloudflare::Options{.page_size = 3});
+  auto store = OpenStore(cf.store_url(), cf.store_options());
+  ASSERT_TRUE(store.ok());
+  std::vector<KeyValue> entries;
+  for (int i = 0; i < 10; ++i) entries.push_back({"p/" + std::to_string(i), "v"});
+  entries.push_back({"q/not-this", "v"});
+  ASSERT_TRUE((*store)->Put(entries).ok());
+  absl::StatusOr<std::vector<std::string>> keys = (*store)->List("p/");
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 10u);
+  EXPECT_EQ(cf.stats().list_pages, 4u);  // 3 + 3 + 3 + 1
+}
+
+TEST(CloudflareStore, RetriesThrottledRequests) {
+  FakeCloudflare cf(FakeCloudflare::Options{.fail_first = 3});
+  auto store = OpenStore(cf.store_url(), cf.store_options());
+  ASSERT_TRUE(store.ok());
+  const KeyValue e{"r/1", "one"};
+  ASSERT_TRUE((*store)->Put({&e, 1}).ok());
+  EXPECT_EQ(cf.stats().throttled, 3u);
+  EXPECT_EQ(cf.data().at("r/1"), "one");
+}
+
+TEST(CloudflareStore, GivesUpAfterTheLastAttemptWithoutLeakingTheToken) {
+  FakeCloudflare cf(FakeCloudflare::Options{.fail_first = 100});
+  StoreOptions o = cf.store_options();
+  o.max_attempts = 3;
+  auto store = OpenStore(cf.store_url(), o);
+  ASSERT_TRUE(store.ok());
+  const KeyValue e{"r/1", "one"};
+  const absl::Status s = (*store)->Put({&e, 1});
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_EQ(cf.stats().throttled, 3u);
+  EXPECT_EQ(std::string(s.message()).find("test-token"), std::string::npos) << s;
+  EXPECT_TRUE(std::string(s.message()).starts_with(cf.store_url())) << s;
+}
+
+TEST(CloudflareStore, LimitsAreCheckedBeforeWriting) {
+  FakeCloudflare cf;
+  auto store = OpenStore(cf.store_url(), cf.store_options());
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument((*store)->CheckEntry(std::string(513, 'k'), 1)));
+  EXPECT_TRUE(absl::IsInvalidArgument((*store)->CheckEntry("k", (25 << 20) + 1)));
+  EXPECT_TRUE((*store)->CheckEntry("k", 25 << 20).ok());
+}
+
+}  // namespace
+}  // namespace kv_assets
