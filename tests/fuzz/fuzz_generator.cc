@@ -103,10 +103,14 @@ bool IsScannablePath(std::string_view path) {
   return true;
 }
 
+// What the scan keeps: servable names, none beginning with '.' but a top-level ".well-known".
 bool IsServablePath(std::string_view path) {
   if (!IsScannablePath(path)) return false;
+  bool top = true;
   for (const std::string_view name : Split(path, '/')) {
     if (!CheckServableName(name).ok()) return false;
+    if (name.starts_with('.') && !(top && name == ".well-known")) return false;
+    top = false;
   }
   return true;
 }
