@@ -34,10 +34,13 @@ std::string BlobFileName(const EmitOptions& options, std::uint64_t fingerprint) 
   return absl::StrCat(options.name, ".", absl::Hex(fingerprint, absl::kZeroPad16), ".bin");
 }
 
-// Whether every build tool reads `path` back from a depfile as written. Control characters
-// (a tab, a newline in a folder above the assets) would split the name (found by tests/fuzz).
+// Whether every build tool reads `path` back from a depfile as written. Ninja (1.11) ends a
+// name at any byte outside [A-Za-z0-9+,/_:.~(){}%=@[]!-] and UTF-8 that is not escaped ("\ "),
+// so "it's & more.css" or "a?b.txt" would be read as pieces that never exist, and the build
+// would regenerate every time; control characters (a tab, a newline in a folder above the
+// assets) split names for every tool (both found with tests/fuzz).
 bool DepfileCanName(std::string_view path) {
-  return path.find_first_of("\"\\$#") == std::string_view::npos &&
+  return path.find_first_of("\"\\$#&'*;<>?^`|") == std::string_view::npos &&
          std::none_of(path.begin(), path.end(),
                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
 }
@@ -474,8 +477,9 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
     }
     for (const HashedFile& f : files) {
       // CMake's depfile handling turns '\\' into '/', splits names at '"', and (rewriting it
-      // for Ninja) drops the escapes of '$' and '#', so such a name would never match and
-      // the build would regenerate every time. Its folder is listed
+      // for Ninja) drops the escapes of '$' and '#', and Ninja splits names at '?', '&' and
+      // others, so such a name would never match and the build would regenerate every time
+      // (see DepfileCanName). Its folder is listed
       // (every walked folder is), so adding, removing or renaming it is still seen; editing
       // it in place is not (README, "Incremental builds").
       if (!DepfileCanName(f.source.abs_path)) continue;

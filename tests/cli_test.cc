@@ -195,6 +195,8 @@ TEST(Cli, DepfileListsNamesCMakeCannotReadOnlyThroughTheirFolder) {
   TempDir t;
   t.Write("site/q/q\"uote.css", "a");
   t.Write("site/q/back\\slash.css", "b");
+  t.Write("site/q/it's & more.css", "d");  // Ninja splits names at ', &, ? (found by tests/fuzz)
+  t.Write("site/q/a?b.css", "e");
   t.Write("site/q/plain.css", "c");
   const std::string out = t.Mkdir("out");
   ASSERT_EQ(
@@ -204,6 +206,8 @@ TEST(Cli, DepfileListsNamesCMakeCannotReadOnlyThroughTheirFolder) {
   const std::string depfile = ReadAll(out + "/a.d");
   EXPECT_EQ(depfile.find("uote.css"), std::string::npos) << depfile;
   EXPECT_EQ(depfile.find("slash.css"), std::string::npos) << depfile;
+  EXPECT_EQ(depfile.find("more.css"), std::string::npos) << depfile;
+  EXPECT_EQ(depfile.find("a?b.css"), std::string::npos) << depfile;
   EXPECT_NE(depfile.find(t.path() + "/site/q/plain.css"), std::string::npos) << depfile;
   EXPECT_NE(depfile.find(t.path() + "/site/q\n"), std::string::npos) << depfile;
   EXPECT_NE(ReadAll(out + "/a.h").find("q/q\\\"uote.css"), std::string::npos);

@@ -9,10 +9,10 @@
 //       nothing the generator emits may be a URL the server refuses or maps elsewhere.
 //       TaggedPath() must only insert ".<tag>", and UrlEncodePath() must decode back exactly.
 //   'd' depfile. Line 1 is the asset folder (absolute, any bytes), later lines file paths
-//       under it, or "w:<path>" for a watched folder. Emit()'s depfile, read back as Make and
-//       Ninja read one ("\ " is a space, "\#" a '#', "$$" a '$', whitespace separates), must
-//       list each input it lists exactly, never a piece of one, and leave out only names
-//       with a byte the format cannot carry.
+//       under it, or "w:<path>" for a watched folder. Emit()'s depfile, read back as Ninja
+//       reads one ("\ " is a space, "\#" a '#', "$$" a '$', a byte outside Ninja's plain set
+//       ends a name), must list each input it lists exactly, never a piece of one, and leave
+//       out only names with a byte the format cannot carry.
 //   'i' ignore rules. Line 1 is a folder D inside the work tree, line 2 one ignore rule R as
 //       written in D/.gitignore, later lines paths P below D (a trailing '/' for a folder).
 //       libgit2 must give the same answer for P under R at the top of a work tree as for D/P
@@ -205,7 +205,14 @@ void CheckNames(std::string_view prefix, std::string_view path) {
 // ---------------------------------------------------------------------------------------------
 // 'd': the depfile, read back.
 
-// Reads a Make-style depfile: "target: prereq prereq ...", with "\ ", "\#", "$$" and
+// The bytes Ninja (1.11) reads as part of a name in a depfile: anything else ends the name.
+bool NinjaPlain(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("+,/_:.~(){}%=@[]!-").find(ch) != std::string_view::npos;
+}
+
+// Reads a depfile as Ninja and Make do: "target: prereq prereq ...", with "\ ", "\#", "$$" and
 // backslash-newline continuations. Returns the prerequisites of the one rule.
 bool ReadDepfile(std::string_view text, std::string& target, std::vector<std::string>& prereqs) {
   std::vector<std::string> words;
@@ -222,7 +229,8 @@ bool ReadDepfile(std::string_view text, std::string& target, std::vector<std::st
     } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '$') {
       word.push_back(text[++i]);
       in_word = true;
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+    } else if (!NinjaPlain(c)) {
+      // Whitespace, and for Ninja anything else outside its plain set, ends a name.
       if (in_word) words.push_back(word), word.clear(), in_word = false;
     } else {
       word.push_back(c);
@@ -236,12 +244,11 @@ bool ReadDepfile(std::string_view text, std::string& target, std::vector<std::st
   return true;
 }
 
-// Bytes a depfile can carry in a name: printable ASCII but the ones Make, Ninja or CMake read
-// specially, and UTF-8 bytes.
+// Names a depfile can carry: Ninja's plain bytes and an escaped space ('$' and '#' have
+// escapes too, but CMake's rewrite of the depfile for Ninja drops them).
 bool DepfileCanCarry(std::string_view path) {
-  for (const char ch : path) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F || c == '"' || c == '\\' || c == '$' || c == '#') return false;
+  for (const char c : path) {
+    if (c != ' ' && !NinjaPlain(c)) return false;
   }
   return true;
 }
