@@ -7,11 +7,13 @@
 //   Route()                "/" -> the home page; /static/... -> the kv_assets::Server;
 //                          anything else -> 404
 //   Connection::Write()    adds Date; Beast writes the response, asset bytes straight from the
-//                          program image (see kv_assets/beast.h); then Read() again (keep-alive)
+//                          program image (see kv_assets/beast.h), or for a large body the
+//                          header only, then SendFile() (image_file.h); then Read() again
 //
 // SIGINT/SIGTERM: stop accepting, let responses in flight finish, close idle connections, exit 0.
 //
 //   kv-assets-example [--address=127.0.0.1] [--port=8080]   (--port=0 picks a free port)
+//                     [--threads=N] [--sendfile-min=BYTES]
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
@@ -35,12 +37,19 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#ifdef __linux__
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#endif
+
 #include "example_assets.h"
+#include "image_file.h"
 #include "kv_assets/beast.h"
 #include "kv_assets/http_date.h"
 #include "kv_assets/server.h"
@@ -58,6 +67,11 @@ using kv_assets::BeastResponse;
 constexpr std::chrono::seconds kIdleTimeout(30);
 // Nothing here takes a request body, so there is no reason to buffer a large one.
 constexpr std::uint64_t kMaxRequestBody = 64 * 1024;
+
+// Bodies of at least this many bytes go by sendfile(2) (image_file.h); 0: never. Set once by
+// main() before any connection exists. Below 64 KiB the header write and the extra system call
+// cost about what the copy saves.
+std::size_t sendfile_min = 64 * 1024;
 
 // Checked at compile time: renaming or deleting one of these files breaks the build, not the
 // page. The URLs carry a content tag, so browsers may cache them for a year.
@@ -204,6 +218,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ~Connection() { all_.Remove(this); }
 
   void Start() {
+    // SendLarge() calls sendfile(2), which must not block the thread.
+    beast::error_code ignored;
+    stream_.socket().native_non_blocking(true, ignored);
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
@@ -265,15 +282,105 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Write(BeastResponse res) {
-    response_ = std::move(res);  // must stay alive until async_write completes
+    response_ = std::move(res);  // must stay alive until the write completes
     response_.set(http::field::date, kv_assets::ToBeastView(CurrentHttpDate()));
+    FormatHead();
     stream_.expires_after(kIdleTimeout);
-    http::async_write(stream_, response_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (ec || self->response_.need_eof()) return self->Close();
-                        self->Read();
-                      });
+    const std::span<const std::string_view> body = response_.body().body();
+#ifdef __linux__
+    if (sendfile_min != 0 && body.size() == 1 && body[0].size() >= sendfile_min) {
+      if (const std::optional<off_t> at =
+              ImageFile::Get().OffsetOf(body[0].data(), body[0].size())) {
+        head_sent_ = 0;
+        return SendLarge(*at, body[0].size());
+      }
+    }
+#endif
+    buffers_.clear();
+    buffers_.emplace_back(head_.data(), head_.size());
+    for (const std::string_view piece : body) {
+      if (!piece.empty()) buffers_.emplace_back(piece.data(), piece.size());
+    }
+    // A span, not the vector: Asio copies the buffer sequence into the operation, and a copied
+    // vector would allocate on every response.
+    net::async_write(
+        stream_, std::span<const net::const_buffer>(buffers_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->AfterWrite(ec); });
   }
+
+  // The status line and header fields of response_, into head_. Beast's serializer would do
+  // the same, but it walks the fields and body pieces as a chain of buffer views several
+  // times per write; on a 2 KB asset that walk was a sixth of the server's CPU time
+  // (bench/e2e.sh, perf). head_ keeps its capacity, so a keep-alive connection stops
+  // allocating here after its first response.
+  void FormatHead() {
+    const unsigned version = response_.version();
+    const unsigned status = response_.result_int();
+    const std::string_view reason = kv_assets::ToStdView(response_.reason());
+    head_.clear();
+    const char line[] = {'H',
+                         'T',
+                         'T',
+                         'P',
+                         '/',
+                         static_cast<char>('0' + version / 10),
+                         '.',
+                         static_cast<char>('0' + version % 10),
+                         ' ',
+                         static_cast<char>('0' + status / 100 % 10),
+                         static_cast<char>('0' + status / 10 % 10),
+                         static_cast<char>('0' + status % 10),
+                         ' '};
+    head_.append(line, sizeof line);
+    head_.append(reason).append("\r\n");
+    for (const auto& field : response_) {
+      head_.append(kv_assets::ToStdView(field.name_string())).append(": ");
+      head_.append(kv_assets::ToStdView(field.value())).append("\r\n");
+    }
+    head_.append("\r\n");
+  }
+
+  void AfterWrite(beast::error_code ec) {
+    if (ec || response_.need_eof()) return Close();
+    Read();
+  }
+
+#ifdef __linux__
+  // Sends head_ (from head_sent_ on) and then `left` bytes of the executable file from
+  // `offset`: the large body goes from the page cache to the socket without being copied
+  // through this process, as nginx sends files. The head goes with MSG_MORE, so the kernel
+  // holds it until the body follows and both leave in full segments. While the socket's
+  // buffer is full it waits, at most kIdleTimeout each time, then carries on.
+  void SendLarge(off_t offset, std::size_t left) {
+    const int socket = stream_.socket().native_handle();
+    for (;;) {
+      ssize_t n = 0;
+      if (head_sent_ < head_.size()) {
+        n = ::send(socket, head_.data() + head_sent_, head_.size() - head_sent_,
+                   MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) head_sent_ += static_cast<std::size_t>(n);
+      } else if (left > 0) {
+        n = ::sendfile(socket, ImageFile::Get().fd(), &offset, left);
+        if (n > 0) left -= static_cast<std::size_t>(n);
+      } else {
+        return AfterWrite({});
+      }
+      if (n > 0 || (n < 0 && errno == EINTR)) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return Close();  // the peer went away, or the file is shorter than the manifest says
+    }
+    wait_timer_.expires_after(kIdleTimeout);
+    wait_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->stream_.socket().cancel();  // a client that stopped reading
+    });
+    stream_.socket().async_wait(tcp::socket::wait_write,
+                                [self = shared_from_this(), offset, left](beast::error_code ec) {
+                                  self->wait_timer_.cancel();
+                                  if (ec) return self->Close();
+                                  self->SendLarge(offset, left);
+                                });
+  }
+#endif
 
   void Close() {
     // Half-close, so the client reads everything sent before it sees the end.
@@ -286,6 +393,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   BeastResponse response_;
+  std::string head_;                        // FormatHead()
+  std::vector<net::const_buffer> buffers_;  // head_ and the body pieces, for one write
+  std::size_t head_sent_ = 0;               // SendLarge()
+  net::steady_timer wait_timer_{stream_.get_executor()};
   bool reading_ = false;
   bool stopping_ = false;
 };
@@ -345,6 +456,8 @@ class Listener {
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (!acceptor_.is_open()) return;  // stopped
     if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto connection = std::make_shared<Connection>(std::move(socket), connections_);
       if (connections_.Add(connection)) connection->Start();
     } else if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
@@ -375,12 +488,15 @@ struct Flags {
   std::uint16_t port = 8080;
   // 0: one per core, at most 4. bench/e2e.sh sets 1 to compare with one nginx worker.
   unsigned threads = 0;
+  std::size_t sendfile_min = 64 * 1024;
 };
 
 constexpr std::string_view kUsage =
     "usage: kv-assets-example [--address=127.0.0.1] [--port=8080] [--threads=N]\n"
     "  --port=0 picks a free port; the line printed on stdout names it.\n"
-    "  --threads=N serves on N threads (default: one per core, at most 4).\n";
+    "  --threads=N serves on N threads (default: one per core, at most 4).\n"
+    "  --sendfile-min=BYTES sends bodies at least this large with sendfile(2) (default 65536;\n"
+    "    0: never).\n";
 
 // Accepts "--name=value" and "--name value". Returns nullopt after printing what is wrong.
 std::optional<Flags> ParseFlags(int argc, char** argv) {
@@ -418,6 +534,15 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
         return std::nullopt;
       }
       flags.threads = value;
+    } else if (const auto bytes = value_of("--sendfile-min")) {
+      std::size_t value = 0;
+      const auto [end, err] = std::from_chars(bytes->data(), bytes->data() + bytes->size(), value);
+      if (err != std::errc() || end != bytes->data() + bytes->size()) {
+        std::cerr << "kv-assets example: error: --sendfile-min=" << *bytes
+                  << ": not a number of bytes\n";
+        return std::nullopt;
+      }
+      flags.sendfile_min = value;
     } else {
       std::cerr << "kv-assets example: error: unknown flag or missing value: " << arg << "\n"
                 << kUsage;
@@ -438,6 +563,11 @@ std::string UrlFor(const tcp::endpoint& endpoint) {
 int main(int argc, char** argv) {
   const std::optional<Flags> flags = ParseFlags(argc, argv);
   if (!flags.has_value()) return 2;
+
+  sendfile_min = flags->sendfile_min;
+  // sendfile(2) has no MSG_NOSIGNAL: writing to a connection the client has just closed would
+  // otherwise kill the whole server with SIGPIPE instead of failing that one write with EPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
 
   beast::error_code ec;
   const net::ip::address address = net::ip::make_address(flags->address, ec);

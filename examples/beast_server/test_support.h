@@ -84,7 +84,8 @@ class ServerProcess {
   ~ServerProcess() { Kill(); }
 
   // Starts the example and reads the line naming its URL, waiting at most kTimeout.
-  void Start() {
+  // `extra`: more flags for the example, e.g. "--sendfile-min=1".
+  void Start(std::vector<std::string> extra = {}) {
     int fds[2];
     ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0) << std::strerror(errno);
     const pid_t parent = getpid();
@@ -97,8 +98,11 @@ class ServerProcess {
       if (getppid() != parent) _exit(1);
 #endif
       dup2(fds[1], STDOUT_FILENO);
-      execl(KV_ASSETS_EXAMPLE_BINARY, KV_ASSETS_EXAMPLE_BINARY, "--port=0",
-            static_cast<char*>(nullptr));
+      std::vector<char*> argv = {const_cast<char*>(KV_ASSETS_EXAMPLE_BINARY),
+                                 const_cast<char*>("--port=0")};
+      for (std::string& flag : extra) argv.push_back(flag.data());
+      argv.push_back(nullptr);
+      execv(KV_ASSETS_EXAMPLE_BINARY, argv.data());
       _exit(127);
     }
     close(fds[1]);
