@@ -10,7 +10,6 @@
 // The RFC rules themselves are conformance_test.cc's; this file is about surviving abuse.
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
 #include <string>
@@ -18,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "content_range.h"
 #include "example_assets.h"
 #include "gtest/gtest.h"
 #include "kv_assets/server.h"
@@ -29,6 +29,7 @@ namespace ex = kv_assets_example_test;
 namespace http = ex::http;
 
 using ex::Exchange;
+using ex::ParseContentRange;
 using Fields = ex::RequestFields;
 
 struct Case {
@@ -56,26 +57,6 @@ const std::map<std::string, std::string_view>& BytesByEtag() {
     return m;
   }();
   return *bytes;
-}
-
-bool ParseContentRange(std::string_view v, std::uint64_t& first, std::uint64_t& last,
-                       std::uint64_t& length) {
-  const auto number = [&](std::uint64_t& out) {
-    std::size_t i = 0;
-    out = 0;
-    while (i < v.size() && i < 19 && std::isdigit(static_cast<unsigned char>(v[i]))) {
-      out = out * 10 + static_cast<std::uint64_t>(v[i++] - '0');
-    }
-    v.remove_prefix(i);
-    return i > 0;
-  };
-  if (!v.starts_with("bytes ")) return false;
-  v.remove_prefix(6);
-  if (!number(first) || !v.starts_with('-')) return false;
-  v.remove_prefix(1);
-  if (!number(last) || !v.starts_with('/')) return false;
-  v.remove_prefix(1);
-  return number(length) && v.empty() && first <= last && last < length;
 }
 
 // Every byte of `a`'s body is the manifest's, or the server's own error text.
