@@ -32,6 +32,7 @@
 #include "kv_assets/internal/http_fields.h"
 #include "kv_assets/manifest.h"
 #include "kv_assets/server.h"
+#include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
@@ -111,21 +112,8 @@ bool Inside(std::string_view piece, const void* begin, std::size_t size) {
   return p >= b && p - b <= size && piece.size() <= size - (p - b);
 }
 
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (const char c : s.substr(0, 300)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7F && u != '\\') {
-      out.push_back(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", u);
-      out += buf;
-    }
-  }
-  if (s.size() > 300) out += "...";
-  return out;
-}
+// What a report shows of one string: enough to see the request, without flooding the log.
+std::string Printable(std::string_view s) { return kv_assets::fuzz::Printable(s, 300); }
 
 void Dump(const char* what, const Request& req, const Response& res) {
   std::fprintf(stderr, "fuzz_request: invariant broken: %s\n", what);
