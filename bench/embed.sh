@@ -22,8 +22,9 @@
 # ratio per baseline (its full embed time over KvAssets'), and the summary is the median of
 # those ratios with the per-round figures. Not run on the 200 MB file: `xxd -i` (at the ~80
 # bytes of compiler memory per asset byte measured on the npm corpus it would need about
-# 15 GB) and compiling rcc's output (~150 bytes per asset byte on the npm corpus, about 29 GB:
-# more than this 24 GB machine; rcc itself runs and is timed).
+# 15 GB) and compiling rcc's output (~150 bytes of g++ memory per byte of rcc's array: 2.0 GB
+# for 13.8 MB on the npm corpus, so about 29 GB here, more than this 24 GB machine; tried once,
+# g++ ran out at a 14 GB limit after 66 s). rcc itself runs and is timed.
 # CMRC: not measured — not available from Debian or npm, and this machine cannot reach GitHub.
 #
 # Then a CMake project embedding the npm corpus: the full build, and a no-op rebuild that must
