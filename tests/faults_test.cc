@@ -73,6 +73,20 @@ TEST(Faults, FileDeletedBetweenScanAndHash) {
             doomed + ": cannot open: No such file or directory");
 }
 
+// For a death test's child: it drops root's power to read anything, which this process must
+// keep. Scans and hashes `site`, locking `locked` (mode 0) just before the scan reaches it;
+// prints the error and exits 0 when there is one, 1 when the scan succeeds.
+[[noreturn]] void ScanLockingMidway(const std::string& site, const std::string& locked) {
+  DropFileReadOverride();
+  ScanOptions options;
+  options.before_entry_for_testing = [&](const std::string& path) {
+    if (path == locked) ::chmod(locked.c_str(), 0);
+  };
+  const absl::Status s = ScanAndHash(site, options);
+  std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+  std::exit(s.ok() ? 1 : 0);
+}
+
 TEST(FaultsDeathTest, FileAndFolderMadeUnreadableMidScan) {
   GTEST_FLAG_SET(death_test_style, "fast");
   TempDir t;
@@ -80,32 +94,12 @@ TEST(FaultsDeathTest, FileAndFolderMadeUnreadableMidScan) {
   const std::string dir = t.Mkdir("site/sub");
   t.Write("site/sub/b.css");
   // A folder locked just before the scan opens it.
-  EXPECT_EXIT(
-      {
-        DropFileReadOverride();
-        ScanOptions options;
-        options.before_entry_for_testing = [&](const std::string& path) {
-          if (path == dir) ::chmod(dir.c_str(), 0);
-        };
-        const absl::Status s = ScanAndHash(t.path() + "/site", options);
-        std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-        std::exit(s.ok() ? 1 : 0);
-      },
-      ::testing::ExitedWithCode(0), dir + ": cannot read folder: Permission denied");
+  EXPECT_EXIT(ScanLockingMidway(t.path() + "/site", dir), ::testing::ExitedWithCode(0),
+              dir + ": cannot read folder: Permission denied");
   ::chmod(dir.c_str(), 0755);
   // A file locked after the scan saw it, before it is read.
-  EXPECT_EXIT(
-      {
-        DropFileReadOverride();
-        ScanOptions options;
-        options.before_entry_for_testing = [&](const std::string& path) {
-          if (path == file) ::chmod(file.c_str(), 0);
-        };
-        const absl::Status s = ScanAndHash(t.path() + "/site", options);
-        std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
-        std::exit(s.ok() ? 1 : 0);
-      },
-      ::testing::ExitedWithCode(0), file + ": cannot open: Permission denied");
+  EXPECT_EXIT(ScanLockingMidway(t.path() + "/site", file), ::testing::ExitedWithCode(0),
+              file + ": cannot open: Permission denied");
   ::chmod(file.c_str(), 0644);
 }
 

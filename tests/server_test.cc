@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "kv_assets/http_date.h"
 #include "site_assets.h"
@@ -224,6 +227,39 @@ TEST(Server, PercentDecodingIsDoneOnceAndSafely) {
        }) {
     EXPECT_EQ(Get(c.target).status, c.status) << c.target;
   }
+}
+
+// "." and ".." are dot segments (400, above). Longer names of dots alone are no asset's name:
+// the scan skips every name that begins with a dot but .well-known. So neither they nor what
+// TaggedPath() makes of one ("..." -> "....<tag>", the tag appended after the dots) may be
+// looked up as a tagged name, even in a manifest made by hand to hold one.
+TEST(Server, NamesOfDotsAloneAreNotFound) {
+  const std::string tag(
+      A("css/a.css").tagged_path().substr(std::string_view("css/a.").size(), kTagLength));
+  for (const std::string& target :
+       {std::string("/static/..."), std::string("/static/...."), std::string("/static/css/..."),
+        "/static/...." + tag, "/static/css/...." + tag, "/static/..." + tag}) {
+    const Response r = Get(target);
+    EXPECT_EQ(r.status, 404) << target;
+    EXPECT_EQ(r.asset, nullptr) << target;
+  }
+
+  static constexpr char kStrings[] = "....AAAAAAAAAA\"e\"text/plain";
+  Asset dots;
+  dots.strings = kStrings;
+  dots.path_ref = {0, 3};          // "..."
+  dots.tagged_path_ref = {0, 14};  // "....AAAAAAAAAA"
+  dots.etag_ref = {14, 3};
+  dots.content_type_ref = {17, 10};
+  static constexpr std::uint32_t kByTagged[] = {0};
+  const Manifest m{"/static/", std::span<const Asset>(&dots, 1), kByTagged, kStrings, {}};
+  ASSERT_EQ(m.FindTagged("....AAAAAAAAAA"), &dots);
+  Request r;
+  r.method = "GET";
+  r.target = "/static/....AAAAAAAAAA";
+  const Response res = Server(m).Handle(r);
+  EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(res.asset, nullptr);
 }
 
 TEST(Server, RequestTargetForms) {

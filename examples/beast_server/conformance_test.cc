@@ -9,7 +9,6 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -32,32 +31,11 @@
 namespace {
 
 namespace ex = kv_assets_example_test;
-namespace http = ex::http;
+using ex::Exchange;
+using ex::RequestFields;
 
 // ---------------------------------------------------------------------------------------------
-// What a test sees of one exchange, whichever way it went.
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-struct Exchange {
-  int status = 0;
-  std::multimap<std::string, std::string> fields;  // names lower-cased
-  std::string body;
-  std::string trailing;  // bytes after the response (HTTP only): always a bug
-
-  bool Has(std::string_view name) const { return fields.count(Lower(name)) > 0; }
-  std::string Get(std::string_view name) const {
-    const auto it = fields.find(Lower(name));
-    return it == fields.end() ? "" : it->second;
-  }
-};
-
-// Request fields by name, in order; a name may repeat.
-using RequestFields = std::vector<std::pair<std::string, std::string>>;
+// The two ways in.
 
 class Transport {
  public:
@@ -67,42 +45,11 @@ class Transport {
   virtual bool has_date() const = 0;
 };
 
-// kv_assets::Server::Handle, with fields joined as an adapter must (RFC 9110 §5.3).
 class ApiTransport : public Transport {
  public:
   Exchange Send(std::string_view method, std::string_view target,
                 const RequestFields& fields) override {
-    std::map<std::string, std::string> joined;
-    for (const auto& [name, value] : fields) {
-      const auto [it, inserted] = joined.try_emplace(Lower(name), value);
-      if (!inserted) it->second += ", " + value;
-    }
-    kv_assets::Request request;
-    request.method = method;
-    request.target = target;
-    const auto field = [&](const char* name) -> std::optional<std::string_view> {
-      const auto it = joined.find(name);
-      if (it == joined.end()) return std::nullopt;
-      return std::string_view(it->second);
-    };
-    request.accept_encoding = field("accept-encoding");
-    request.if_match = field("if-match");
-    request.if_none_match = field("if-none-match");
-    request.if_modified_since = field("if-modified-since");
-    request.if_unmodified_since = field("if-unmodified-since");
-    request.range = field("range");
-    request.if_range = field("if-range");
-    const kv_assets::Response response = server_.Handle(request);
-    Exchange out;
-    out.status = response.status;
-    for (const kv_assets::HeaderField& f : response.headers()) {
-      out.fields.emplace(Lower(f.name), std::string(f.value));
-    }
-    if (response.has_content_length) {
-      out.fields.emplace("content-length", std::to_string(response.content_length));
-    }
-    out.body = response.BodyString();
-    return out;
+    return ex::HandleThroughApi(server_, method, target, fields);
   }
   bool has_date() const override { return false; }
 
@@ -120,24 +67,7 @@ class HttpTransport : public Transport {
 
   Exchange Send(std::string_view method, std::string_view target,
                 const RequestFields& fields) override {
-    http::request<http::string_body> req(
-        http::string_to_verb(ex::beast::string_view(method.data(), method.size())),
-        std::string(target), 11);
-    if (req.method() == http::verb::unknown) req.method_string(std::string(method));
-    req.set(http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : fields) req.insert(name, value);
-    req.keep_alive(false);
-    ex::HttpClient client(process_.port());
-    client.Send(std::move(req));
-    const ex::Reply reply = ex::ParseReply(client.ReceiveAll(), method == "HEAD");
-    Exchange out;
-    out.status = reply.response.result_int();
-    for (const auto& f : reply.response) {
-      out.fields.emplace(Lower(std::string(f.name_string())), std::string(f.value()));
-    }
-    out.body = reply.response.body();
-    out.trailing = reply.trailing;
-    return out;
+    return ex::SendOverHttp(process_.port(), method, target, fields);
   }
   bool has_date() const override { return true; }
 
@@ -655,7 +585,7 @@ std::vector<Part> ParseMultipart(const std::string& body, const std::string& bou
       }
       const std::string line = body.substr(pos, eol - pos);
       const std::size_t colon = line.find(':');
-      part.fields[Lower(line.substr(0, colon))] = line.substr(colon + 2);
+      part.fields[ex::Lower(line.substr(0, colon))] = line.substr(colon + 2);
       pos = eol + 2;
     }
     const std::size_t next = body.find("\r\n" + delimiter, pos);

@@ -10,15 +10,14 @@
 // The RFC rules themselves are conformance_test.cc's; this file is about surviving abuse.
 
 #include <algorithm>
-#include <cctype>
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "content_range.h"
 #include "example_assets.h"
 #include "gtest/gtest.h"
 #include "kv_assets/server.h"
@@ -29,21 +28,9 @@ namespace {
 namespace ex = kv_assets_example_test;
 namespace http = ex::http;
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// What came back, whichever way it went.
-struct Answer {
-  int status = 0;
-  std::map<std::string, std::string> fields;  // names lower-cased
-  std::string body;
-  std::string trailing;  // HTTP: bytes after the response
-};
+using ex::Exchange;
+using ex::ParseContentRange;
+using Fields = ex::RequestFields;
 
 struct Case {
   std::string name;
@@ -72,33 +59,8 @@ const std::map<std::string, std::string_view>& BytesByEtag() {
   return *bytes;
 }
 
-bool ParseContentRange(std::string_view v, std::uint64_t& first, std::uint64_t& last,
-                       std::uint64_t& length) {
-  const auto number = [&](std::uint64_t& out) {
-    std::size_t i = 0;
-    out = 0;
-    while (i < v.size() && i < 19 && std::isdigit(static_cast<unsigned char>(v[i]))) {
-      out = out * 10 + static_cast<std::uint64_t>(v[i++] - '0');
-    }
-    v.remove_prefix(i);
-    return i > 0;
-  };
-  if (!v.starts_with("bytes ")) return false;
-  v.remove_prefix(6);
-  if (!number(first) || !v.starts_with('-')) return false;
-  v.remove_prefix(1);
-  if (!number(last) || !v.starts_with('/')) return false;
-  v.remove_prefix(1);
-  return number(length) && v.empty() && first <= last && last < length;
-}
-
-std::string Field(const Answer& a, const std::string& name) {
-  const auto it = a.fields.find(name);
-  return it == a.fields.end() ? "" : it->second;
-}
-
 // Every byte of `a`'s body is the manifest's, or the server's own error text.
-void ExpectOnlyManifestBytes(const Answer& a, bool head, const std::string& what) {
+void ExpectOnlyManifestBytes(const Exchange& a, bool head, const std::string& what) {
   SCOPED_TRACE(what);
   EXPECT_EQ(a.trailing, "") << "bytes after the response";
   if (head || a.status == 304) {
@@ -116,17 +78,17 @@ void ExpectOnlyManifestBytes(const Answer& a, bool head, const std::string& what
     EXPECT_TRUE(kTexts.count(a.body)) << "error body: " << a.body.substr(0, 200);
     return;
   }
-  const auto it = BytesByEtag().find(Field(a, "etag"));
-  ASSERT_NE(it, BytesByEtag().end()) << "ETag " << Field(a, "etag") << " names no representation";
+  const auto it = BytesByEtag().find(a.Get("etag"));
+  ASSERT_NE(it, BytesByEtag().end()) << "ETag " << a.Get("etag") << " names no representation";
   const std::string_view bytes = it->second;
   if (a.status == 200) {
     EXPECT_TRUE(a.body == bytes) << "200 body is not the representation";
     return;
   }
-  const std::string type = Field(a, "content-type");
+  const std::string type = a.Get("content-type");
   std::uint64_t first = 0, last = 0, length = 0;
   if (!type.starts_with("multipart/byteranges")) {
-    ASSERT_TRUE(ParseContentRange(Field(a, "content-range"), first, last, length));
+    ASSERT_TRUE(ParseContentRange(a.Get("content-range"), first, last, length));
     EXPECT_EQ(length, bytes.size());
     EXPECT_TRUE(a.body == bytes.substr(first, last - first + 1)) << "206 body is not its range";
     return;
@@ -155,88 +117,9 @@ void ExpectOnlyManifestBytes(const Answer& a, bool head, const std::string& what
 // ---------------------------------------------------------------------------------------------
 // The two ways in.
 
-Answer ThroughApi(const Case& c) {
+Exchange ThroughApi(const Case& c) {
   static const kv_assets::Server server(example_assets::kManifest);
-  std::map<std::string, std::string> joined;  // a field sent twice is one list (RFC 9110 §5.3)
-  for (const auto& [name, value] : c.fields) {
-    const auto [it, inserted] = joined.try_emplace(Lower(name), value);
-    if (!inserted) it->second += ", " + value;
-  }
-  const auto field = [&](const char* name) -> std::optional<std::string_view> {
-    const auto it = joined.find(name);
-    if (it == joined.end()) return std::nullopt;
-    return std::string_view(it->second);
-  };
-  kv_assets::Request request;
-  request.method = c.method;
-  request.target = c.target;
-  request.accept_encoding = field("accept-encoding");
-  request.if_match = field("if-match");
-  request.if_none_match = field("if-none-match");
-  request.if_modified_since = field("if-modified-since");
-  request.if_unmodified_since = field("if-unmodified-since");
-  request.range = field("range");
-  request.if_range = field("if-range");
-  const kv_assets::Response response = server.Handle(request);
-  Answer out;
-  out.status = response.status;
-  for (const kv_assets::HeaderField& f : response.headers()) {
-    out.fields[Lower(f.name)] = std::string(f.value);
-  }
-  out.body = response.BodyString();
-  return out;
-}
-
-std::string RawRequest(const std::string& method, const std::string& target, const Fields& fields,
-                       bool close = true) {
-  std::string raw = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  for (const auto& [name, value] : fields) raw += name + ": " + value + "\r\n";
-  if (close) raw += "Connection: close\r\n";
-  return raw + "\r\n";
-}
-
-Answer ToAnswer(const ex::Reply& reply) {
-  Answer out;
-  out.status = reply.response.result_int();
-  for (const auto& f : reply.response) {
-    out.fields[Lower(std::string(f.name_string()))] = std::string(f.value());
-  }
-  out.body = reply.response.body();
-  out.trailing = reply.trailing;
-  return out;
-}
-
-// Sends `raw` on a fresh connection and reads until the server closes it. The server may
-// close before it has read everything: it answers a request it rejects, then hangs up.
-std::string Exchange(std::uint16_t port, std::string_view raw) {
-  ex::HttpClient client(port);
-  client.AllowEarlyClose();
-  client.SendRaw(raw);
-  return client.ReceiveAll();
-}
-
-// Splits what a server sent on one connection into its responses.
-std::vector<ex::Reply> ParseAll(std::string_view raw, bool head) {
-  std::vector<ex::Reply> out;
-  while (!raw.empty() && out.size() < 1000) {
-    http::response_parser<http::string_body> parser;
-    parser.eager(true);
-    parser.skip(head);
-    ex::beast::error_code ec;
-    std::size_t used = 0;
-    while (!ec && !parser.is_done() && used < raw.size()) {
-      const std::size_t n = parser.put(ex::net::buffer(raw.data() + used, raw.size() - used), ec);
-      used += n;
-      if (n == 0) break;
-    }
-    if (ec || !parser.is_done()) {
-      ADD_FAILURE() << "unparsable response: " << ec.message() << "\n" << raw.substr(0, 500);
-      break;
-    }
-    out.push_back(ex::Reply{parser.release(), ""});
-    raw.remove_prefix(used);
-  }
-  return out;
+  return ex::HandleThroughApi(server, c.method, c.target, c.fields);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,7 +311,7 @@ std::vector<Case> Cases() {
 TEST(Hostile, EveryCaseThroughTheApi) {
   for (const Case& c : Cases()) {
     if (c.api.empty()) continue;
-    const Answer a = ThroughApi(c);
+    const Exchange a = ThroughApi(c);
     EXPECT_TRUE(c.api.count(a.status)) << c.name << ": " << a.status;
     ExpectOnlyManifestBytes(a, c.method == "HEAD", "api " + c.name);
   }
@@ -451,10 +334,11 @@ TEST_F(HostileHttp, EveryCaseOverHttp) {
   for (const Case& c : Cases()) {
     if (c.http.empty()) continue;
     const bool head = c.method == "HEAD";
-    const std::string raw = Exchange(server_.port(), RawRequest(c.method, c.target, c.fields));
-    const std::vector<ex::Reply> replies = ParseAll(raw, head);
+    const std::string raw =
+        ex::SendRaw(server_.port(), ex::RawRequest(c.method, c.target, c.fields));
+    const std::vector<ex::Reply> replies = ex::ParseAll(raw, head);
     ASSERT_EQ(replies.size(), 1u) << c.name << ":\n" << raw.substr(0, 500);
-    const Answer a = ToAnswer(replies[0]);
+    const Exchange a = ex::ToExchange(replies[0]);
     EXPECT_TRUE(c.http.count(a.status)) << c.name << ": " << a.status;
     ExpectOnlyManifestBytes(a, head, "http " + c.name);
   }
@@ -467,7 +351,7 @@ TEST_F(HostileHttp, EveryCaseOverHttp) {
 TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
   const std::string css = Css();
   const std::string smuggled = "GET /static/js/app.js HTTP/1.1\r\nHost: x\r\n\r\n";
-  const std::string last = RawRequest("GET", css, {});
+  const std::string last = ex::RawRequest("GET", css, {});
   struct Attempt {
     std::string name;
     std::string head;  // request line and fields, without the final CRLF
@@ -504,11 +388,11 @@ TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
       {"huge-body", "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n", ""},
   };
   for (const Attempt& a : attempts) {
-    const std::string raw = Exchange(server_.port(), a.head + "\r\n" + a.body + last);
-    const std::vector<ex::Reply> replies = ParseAll(raw, false);
+    const std::string raw = ex::SendRaw(server_.port(), a.head + "\r\n" + a.body + last);
+    const std::vector<ex::Reply> replies = ex::ParseAll(raw, false);
     ASSERT_FALSE(replies.empty()) << a.name;
     for (const ex::Reply& r : replies) {
-      const Answer answer = ToAnswer(r);
+      const Exchange answer = ex::ToExchange(r);
       ExpectOnlyManifestBytes(answer, false, a.name);
       // The smuggled request's answer would be app.js.
       EXPECT_EQ(answer.body.find("export"), std::string::npos) << a.name << ": smuggled through";
@@ -530,13 +414,15 @@ TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
 // A hundred requests in one write, then one that closes: a hundred and one answers, in order.
 TEST_F(HostileHttp, PipelinedRequestsAreAnsweredInOrder) {
   std::string raw;
-  for (int i = 0; i < 100; ++i) raw += RawRequest("GET", i % 3 ? Css() : "/static/nope", {}, false);
-  raw += RawRequest("GET", Css(), {});
-  const std::vector<ex::Reply> replies = ParseAll(Exchange(server_.port(), raw), false);
+  for (int i = 0; i < 100; ++i) {
+    raw += ex::RawRequest("GET", i % 3 ? Css() : "/static/nope", {}, false);
+  }
+  raw += ex::RawRequest("GET", Css(), {});
+  const std::vector<ex::Reply> replies = ex::ParseAll(ex::SendRaw(server_.port(), raw), false);
   ASSERT_EQ(replies.size(), 101u);
   for (std::size_t i = 0; i < replies.size(); ++i) {
     EXPECT_EQ(replies[i].response.result_int(), i < 100 && i % 3 == 0 ? 404 : 200) << i;
-    ExpectOnlyManifestBytes(ToAnswer(replies[i]), false, "pipelined " + std::to_string(i));
+    ExpectOnlyManifestBytes(ex::ToExchange(replies[i]), false, "pipelined " + std::to_string(i));
   }
 }
 

@@ -1,5 +1,6 @@
 // Test support for the example's tests: start kv-assets-example on a free port, talk HTTP/1.1
-// to it with Beast, and parse what comes back byte for byte.
+// to it with Beast or in raw bytes, and parse what comes back byte for byte; or ask
+// kv_assets::Server directly and see the answer the same way (Exchange).
 //
 // Every wait is bounded (kTimeout) and the server is killed when its ServerProcess goes,
 // however the test ends; on Linux it also dies with the test process.
@@ -9,6 +10,9 @@
 //   ASSERT_NO_FATAL_FAILURE(server.Start());
 //   Reply reply = Fetch(server.port(), http::verb::get, "/static/css/site.css",
 //                       {{http::field::accept_encoding, "br"}});
+//   Exchange e = SendOverHttp(server.port(), "GET", "/static/css/site.css",
+//                             {{"Accept-Encoding", "br"}});
+//   EXPECT_EQ(e.Get("Content-Encoding"), "br");
 
 #ifndef KV_ASSETS_EXAMPLES_BEAST_SERVER_TEST_SUPPORT_H_
 #define KV_ASSETS_EXAMPLES_BEAST_SERVER_TEST_SUPPORT_H_
@@ -28,12 +32,14 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -46,6 +52,7 @@
 #include "gtest/gtest.h"
 #include "kv_assets/beast.h"
 #include "kv_assets/http_date.h"
+#include "kv_assets/server.h"
 
 namespace kv_assets_example_test {
 
@@ -268,26 +275,53 @@ struct Reply {
   std::string trailing;
 };
 
-// Parses `raw` as one response; `head` as for HttpClient::Receive.
-inline Reply ParseReply(std::string_view raw, bool head) {
-  http::response_parser<http::string_body> parser;
+// Feeds the start of `raw` to `parser`, body included (eager), until it holds one whole
+// response, wants more bytes than there are (`ec` is http::error::need_more), or fails;
+// returns how many bytes it took.
+inline std::size_t PutResponse(http::response_parser<http::string_body>& parser,
+                               std::string_view raw, beast::error_code& ec) {
   parser.eager(true);
-  parser.skip(head);
-  beast::error_code ec;
   std::size_t used = 0;
   while (!ec && !parser.is_done()) {
     const std::size_t n = parser.put(net::buffer(raw.data() + used, raw.size() - used), ec);
     used += n;
-    if (ec == http::error::need_more) {
-      ec = {};
-      parser.put_eof(ec);  // a body that ends with the connection
-      break;
-    }
     if (n == 0) break;
+  }
+  return used;
+}
+
+// Parses `raw` as one response; `head` as for HttpClient::Receive.
+inline Reply ParseReply(std::string_view raw, bool head) {
+  http::response_parser<http::string_body> parser;
+  parser.skip(head);
+  beast::error_code ec;
+  const std::size_t used = PutResponse(parser, raw, ec);
+  if (ec == http::error::need_more) {
+    ec = {};
+    parser.put_eof(ec);  // a body that ends with the connection
   }
   EXPECT_FALSE(ec) << "unparsable response: " << ec.message() << "\n" << raw;
   EXPECT_TRUE(parser.is_done()) << "incomplete response:\n" << raw;
   return Reply{parser.release(), std::string(raw.substr(used))};
+}
+
+// Splits what a server sent on one connection into its responses; `head` as for
+// HttpClient::Receive, for every one of them.
+inline std::vector<Reply> ParseAll(std::string_view raw, bool head) {
+  std::vector<Reply> out;
+  while (!raw.empty() && out.size() < 1000) {
+    http::response_parser<http::string_body> parser;
+    parser.skip(head);
+    beast::error_code ec;
+    const std::size_t used = PutResponse(parser, raw, ec);
+    if (ec || !parser.is_done()) {
+      ADD_FAILURE() << "unparsable response: " << ec.message() << "\n" << raw.substr(0, 500);
+      break;
+    }
+    out.push_back(Reply{parser.release(), ""});
+    raw.remove_prefix(used);
+  }
+  return out;
 }
 
 // Sends one request with "Connection: close" and reads until the server closes, so that
@@ -303,6 +337,118 @@ inline Reply Fetch(std::uint16_t port, http::verb method, std::string_view targe
       << http::to_string(method) << " " << target << ": Date is \""
       << Field(reply.response, http::field::date) << "\"";
   return reply;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One request and its answer, through kv_assets::Server or over HTTP, seen the same way.
+
+// `s` in ASCII lower case: field names compare that way (RFC 9110 §5.1).
+inline std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Request fields by name, in order; a name may repeat.
+using RequestFields = std::vector<std::pair<std::string, std::string>>;
+
+// What a test sees of one exchange, whichever way it went.
+struct Exchange {
+  int status = 0;
+  std::multimap<std::string, std::string> fields;  // names lower-cased
+  std::string body;
+  std::string trailing;  // bytes after the response (HTTP only): always a bug
+
+  bool Has(std::string_view name) const { return fields.count(Lower(name)) > 0; }
+  // The first value of field `name`, or "".
+  std::string Get(std::string_view name) const {
+    const auto it = fields.find(Lower(name));
+    return it == fields.end() ? "" : it->second;
+  }
+};
+
+// kv_assets::Server::Handle, with fields joined as an adapter must (RFC 9110 §5.3). The
+// answer has a content-length field whenever the Response sets one.
+inline Exchange HandleThroughApi(const kv_assets::Server& server, std::string_view method,
+                                 std::string_view target, const RequestFields& fields) {
+  std::map<std::string, std::string> joined;
+  for (const auto& [name, value] : fields) {
+    const auto [it, inserted] = joined.try_emplace(Lower(name), value);
+    if (!inserted) it->second += ", " + value;
+  }
+  kv_assets::Request request;
+  request.method = method;
+  request.target = target;
+  const auto field = [&](const char* name) -> std::optional<std::string_view> {
+    const auto it = joined.find(name);
+    if (it == joined.end()) return std::nullopt;
+    return std::string_view(it->second);
+  };
+  request.accept_encoding = field("accept-encoding");
+  request.if_match = field("if-match");
+  request.if_none_match = field("if-none-match");
+  request.if_modified_since = field("if-modified-since");
+  request.if_unmodified_since = field("if-unmodified-since");
+  request.range = field("range");
+  request.if_range = field("if-range");
+  const kv_assets::Response response = server.Handle(request);
+  Exchange out;
+  out.status = response.status;
+  for (const kv_assets::HeaderField& f : response.headers()) {
+    out.fields.emplace(Lower(f.name), std::string(f.value));
+  }
+  if (response.has_content_length) {
+    out.fields.emplace("content-length", std::to_string(response.content_length));
+  }
+  out.body = response.BodyString();
+  return out;
+}
+
+// `reply` as a test sees it (names lower-cased, as from HandleThroughApi).
+inline Exchange ToExchange(const Reply& reply) {
+  Exchange out;
+  out.status = reply.response.result_int();
+  for (const auto& f : reply.response) {
+    out.fields.emplace(Lower(std::string(f.name_string())), std::string(f.value()));
+  }
+  out.body = reply.response.body();
+  out.trailing = reply.trailing;
+  return out;
+}
+
+// One request as Beast writes it, with "Connection: close", on a connection of its own; a
+// method Beast does not know is sent as spelled.
+inline Exchange SendOverHttp(std::uint16_t port, std::string_view method, std::string_view target,
+                             const RequestFields& fields) {
+  http::request<http::string_body> req(
+      http::string_to_verb(beast::string_view(method.data(), method.size())), std::string(target),
+      11);
+  if (req.method() == http::verb::unknown) req.method_string(std::string(method));
+  req.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : fields) req.insert(name, value);
+  req.keep_alive(false);
+  HttpClient client(port);
+  client.Send(std::move(req));
+  return ToExchange(ParseReply(client.ReceiveAll(), method == "HEAD"));
+}
+
+// A request as bytes, exactly as given: nothing on the client side cleans it up. `close`
+// adds "Connection: close".
+inline std::string RawRequest(const std::string& method, const std::string& target,
+                              const RequestFields& fields, bool close = true) {
+  std::string raw = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const auto& [name, value] : fields) raw += name + ": " + value + "\r\n";
+  if (close) raw += "Connection: close\r\n";
+  return raw + "\r\n";
+}
+
+// Sends `raw` on a fresh connection and reads until the server closes it. The server may
+// close before it has read everything: it answers a request it rejects, then hangs up.
+inline std::string SendRaw(std::uint16_t port, std::string_view raw) {
+  HttpClient client(port);
+  client.AllowEarlyClose();
+  client.SendRaw(raw);
+  return client.ReceiveAll();
 }
 
 }  // namespace kv_assets_example_test

@@ -120,7 +120,10 @@ bool IsBase64Url(char c) {
 
 // Whether `path` could be a tagged name: its file name (leading dots aside) has kTagLength
 // base64url characters after its first dot, then a dot or the end (generator/hash.cc,
-// TaggedPath). Every tagged name passes; most untagged ones do not.
+// TaggedPath). Every tagged name the generator makes passes; most untagged ones do not.
+// TaggedPath's form of a name of dots alone ("..." -> "....<tag>") fails on purpose: the
+// leading dots swallow the dot before the tag. The scan keeps no such name, so it must never
+// reach an asset as tagged (server_test, NamesOfDotsAloneAreNotFound).
 bool LooksTagged(std::string_view path) {
   std::size_t i = path.size();
   while (i > 0 && path[i - 1] != '/') --i;

@@ -43,29 +43,15 @@
 #include "generator/scan.h"
 #include "kv_assets/manifest.h"
 #include "kv_assets/server.h"
+#include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
 using kv_assets::gen::CheckServableName;
 
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (const char c : s.substr(0, 400)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7F && u != '\\') {
-      out.push_back(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", u);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 [[noreturn]] void Fail(const char* what, std::string_view detail) {
   std::fprintf(stderr, "fuzz_generator: invariant broken: %s\n  %s\n", what,
-               Printable(detail).c_str());
+               kv_assets::fuzz::Printable(detail, 400).c_str());
   std::abort();
 }
 

@@ -27,10 +27,12 @@
 #include <string_view>
 #include <vector>
 
+#include "examples/beast_server/content_range.h"
 #include "fuzz_assets.h"
 #include "kv_assets/internal/http_fields.h"
 #include "kv_assets/manifest.h"
 #include "kv_assets/server.h"
+#include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
@@ -39,6 +41,7 @@ using kv_assets::Manifest;
 using kv_assets::Request;
 using kv_assets::Response;
 using kv_assets::Variant;
+using kv_assets_example_test::ParseContentRange;
 
 // The manifest with made-up variants: copies of the assets that point at variants whose bytes
 // are a prefix of the asset's own (the server never looks inside them).
@@ -109,21 +112,8 @@ bool Inside(std::string_view piece, const void* begin, std::size_t size) {
   return p >= b && p - b <= size && piece.size() <= size - (p - b);
 }
 
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (const char c : s.substr(0, 300)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7F && u != '\\') {
-      out.push_back(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", u);
-      out += buf;
-    }
-  }
-  if (s.size() > 300) out += "...";
-  return out;
-}
+// What a report shows of one string: enough to see the request, without flooding the log.
+std::string Printable(std::string_view s) { return kv_assets::fuzz::Printable(s, 300); }
 
 void Dump(const char* what, const Request& req, const Response& res) {
   std::fprintf(stderr, "fuzz_request: invariant broken: %s\n", what);
@@ -174,25 +164,6 @@ std::string_view ErrorText(int status) {
       return "416 Range Not Satisfiable\n";
   }
   return {};
-}
-
-// "<first>-<last>/<length>" after "bytes "; false when malformed.
-bool ParseContentRange(std::string_view v, std::uint64_t& first, std::uint64_t& last,
-                       std::uint64_t& length) {
-  const auto number = [&](std::uint64_t& out) {
-    std::size_t i = 0;
-    out = 0;
-    while (i < v.size() && v[i] >= '0' && v[i] <= '9' && i < 19) out = out * 10 + (v[i++] - '0');
-    v.remove_prefix(i);
-    return i > 0;
-  };
-  if (!v.starts_with("bytes ")) return false;
-  v.remove_prefix(6);
-  if (!number(first) || !v.starts_with('-')) return false;
-  v.remove_prefix(1);
-  if (!number(last) || !v.starts_with('/')) return false;
-  v.remove_prefix(1);
-  return number(length) && v.empty();
 }
 
 // Every check that needs only the request and its answer.
