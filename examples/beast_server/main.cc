@@ -6,9 +6,11 @@
 //   Connection::Read()     Beast parses one request (size limits, idle timeout)
 //   Route()                "/" -> the home page; /static/... -> the kv_assets::Server;
 //                          anything else -> 404
-//   Connection::Write()    adds Date; Beast writes the response, asset bytes straight from the
-//                          program image (see kv_assets/beast.h), or for a large body the
-//                          header only, then SendFile() (image_file.h); then Read() again
+//   Connection::Write()    adds Date; FormatHead() writes the status line and fields into a
+//                          reused buffer, sent with the body pieces in one gather write,
+//                          asset bytes straight from the program image (see kv_assets/beast.h);
+//                          a body of 64 KiB or more goes by SendLarge() (sendfile(2),
+//                          image_file.h); then Read() again (keep-alive)
 //
 // SIGINT/SIGTERM: stop accepting, let responses in flight finish, close idle connections, exit 0.
 //

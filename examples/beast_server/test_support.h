@@ -231,6 +231,14 @@ class HttpClient {
     }
   }
 
+  // Hangs up at once, with a reset rather than an orderly close if `reset`, whatever the
+  // server is still sending.
+  void HangUp(bool reset) {
+    beast::error_code ignored;
+    if (reset) stream_.socket().set_option(net::socket_base::linger(true, 0), ignored);
+    stream_.socket().close(ignored);
+  }
+
  private:
   template <class Initiate>
   beast::error_code Run(Initiate initiate, std::size_t* bytes = nullptr) {
