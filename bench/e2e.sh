@@ -9,7 +9,7 @@
 # Cases: a ~2 KB stylesheet, a ~200 KB script (both identity, no Accept-Encoding, as nginx
 # without gzip_static would send them), and a 304 revalidation of the stylesheet. Each case runs
 # ROUNDS times, alternating which server goes first; the table has the median requests/s and
-# the ratio example/nginx. Not part of the test suite.
+# the ratio example/nginx, and the server CPU time per request of each. Not part of the test suite.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,6 +60,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # The example server, one thread.
 "${server_cpu[@]}" "$server" --address=127.0.0.1 --port=0 --threads=1 >"$work/example.out" &
 pids+=($!)
+example_pid=$!  # taskset execs the server, so this is its pid
 for _ in $(seq 100); do grep -q serving "$work/example.out" 2>/dev/null && break; sleep 0.05; done
 example="$(sed -n 's|.*serving on \(http://[^/]*\)/.*|\1|p' "$work/example.out")"
 [ -n "$example" ] || { say "the example server did not start"; exit 1; }
@@ -95,6 +96,8 @@ EOF
 pids+=($!)
 nginx="http://127.0.0.1:$nginx_port"
 for _ in $(seq 100); do curl -sf -o /dev/null "$nginx/static/e2e/small.css" && break; sleep 0.05; done
+nginx_worker="$(pgrep -P "${pids[1]}" | head -1)"  # the master only forks the one worker
+[ -n "$nginx_worker" ] || { say "nginx has no worker process"; exit 1; }
 
 etag_of() { curl -sI "$1" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p'; }
 # The tagged name the pages would link: the tag (the ETag's first 10 characters) before the
@@ -118,18 +121,28 @@ done
 example_etag="$(etag_of "$example/static/$small_tagged")"
 nginx_etag="$(etag_of "$nginx/static/e2e/small.css")"
 
-# run_wrk URL [HEADER]: prints requests/s; fails if any response was not 2xx/3xx.
+# run_wrk PID URL [HEADER]: prints "requests/s CPU-µs/request", the second being the CPU time
+# (user + system, from /proc) the server process PID spent per request while wrk ran. Where wrk
+# saturates its own core first, both servers reach about the same requests/s, and the CPU each
+# spent per request is what still tells them apart. Fails if any response was not 2xx/3xx.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run_wrk() {
-  local url="$1" header="${2:-}" out
+  local pid="$1" url="$2" header="${3:-}" out before after
   local args=(-t1 "-c$connections" "-d${duration}s")
   [ -n "$header" ] && args+=(-H "$header")
+  before="$(cpu_ticks "$pid")"
   out="$("${client_cpu[@]}" wrk "${args[@]}" "$url")"
+  after="$(cpu_ticks "$pid")"
   if grep -q "Non-2xx or 3xx" <<<"$out"; then
     say "errors from $url:"
     echo "$out" >&2
     exit 1
   fi
-  sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' <<<"$out"
+  local rps requests
+  rps="$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' <<<"$out")"
+  requests="$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")"
+  awk -v r="$rps" -v n="$requests" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%s %.2f\n", r, t / hz * 1e6 / n }'
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR + 1) / 2; print (NR % 2) ? a[m] : (a[NR/2] + a[NR/2 + 1]) / 2 }'; }
@@ -137,24 +150,32 @@ median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR + 1) / 2; print (NR % 2) 
 printf '\nmachine: %s cores, %s, nginx %s, %s; %s s per run, %s connections, %s rounds\n' \
   "$(nproc)" "$(uname -m)" "$("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///')" "$(date -u +%F)" \
   "$duration" "$connections" "$rounds"
-printf '| case | example req/s | nginx req/s | example / nginx |\n| --- | --- | --- | --- |\n'
+printf '| case | example req/s | nginx req/s | example / nginx | example CPU µs/req | nginx CPU µs/req | nginx CPU / example CPU |\n| --- | --- | --- | --- | --- | --- | --- |\n'
 bench_case() {  # bench_case LABEL EXAMPLE_URL NGINX_URL [EXAMPLE_HEADER NGINX_HEADER]
   local label="$1" ex_url="$2" ng_url="$3" ex_header="${4:-}" ng_header="${5:-}"
-  local ex=() ng=()
+  local ex=() ng=() ex_cpu=() ng_cpu=() result
   for round in $(seq "$rounds"); do
-    if [ $((round % 2)) -eq 1 ]; then
-      ex+=("$(run_wrk "$ex_url" "$ex_header")")
-      ng+=("$(run_wrk "$ng_url" "$ng_header")")
-    else
-      ng+=("$(run_wrk "$ng_url" "$ng_header")")
-      ex+=("$(run_wrk "$ex_url" "$ex_header")")
-    fi
+    for who in $( [ $((round % 2)) -eq 1 ] && echo "ex ng" || echo "ng ex"); do
+      if [ "$who" = ex ]; then
+        result="$(run_wrk "$example_pid" "$ex_url" "$ex_header")"
+        ex+=("${result% *}")
+        ex_cpu+=("${result#* }")
+      else
+        result="$(run_wrk "$nginx_worker" "$ng_url" "$ng_header")"
+        ng+=("${result% *}")
+        ng_cpu+=("${result#* }")
+      fi
+    done
   done
-  local ex_median ng_median
+  local ex_median ng_median ex_cpu_median ng_cpu_median
   ex_median="$(printf '%s\n' "${ex[@]}" | median)"
   ng_median="$(printf '%s\n' "${ng[@]}" | median)"
-  printf '| %s | %.0f | %.0f | %.2f |\n' "$label" "$ex_median" "$ng_median" \
-    "$(awk -v a="$ex_median" -v b="$ng_median" 'BEGIN { print a / b }')"
+  ex_cpu_median="$(printf '%s\n' "${ex_cpu[@]}" | median)"
+  ng_cpu_median="$(printf '%s\n' "${ng_cpu[@]}" | median)"
+  printf '| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f |\n' "$label" "$ex_median" "$ng_median" \
+    "$(awk -v a="$ex_median" -v b="$ng_median" 'BEGIN { print a / b }')" \
+    "$ex_cpu_median" "$ng_cpu_median" \
+    "$(awk -v a="$ex_cpu_median" -v b="$ng_cpu_median" 'BEGIN { print b / a }')"
 }
 bench_case "GET 2 KB stylesheet → 200" "$example/static/$small_tagged" "$nginx/static/e2e/small.css"
 bench_case "GET 200 KB script → 200" "$example/static/$large_tagged" "$nginx/static/e2e/large.js"
