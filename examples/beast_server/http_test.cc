@@ -3,6 +3,7 @@
 // conditional requests, HEAD, methods, path traversal, keep-alive and a clean shutdown.
 // conformance_test.cc walks the HTTP rules one by one; this file is about the example itself.
 
+#include <boost/asio/read.hpp>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -135,6 +136,50 @@ TEST(ExampleServerProcess, SurvivesClientsHangingUpWithARequestInFlight) {
   for (std::thread& client : clients) client.join();
   EXPECT_EQ(Fetch(server.port(), http::verb::get, url).response.result_int(), 200);
   EXPECT_EQ(server.SignalAndWait(SIGTERM), std::optional<int>(0)) << "the server died or hung";
+}
+
+// A client that reads slower than the server sends: 10,000 responses (9 MB) asked for at once
+// and nothing read for a while overflow the server's socket buffer (4 MB at most, Linux's
+// tcp_wmem), so sendfile(2) says EAGAIN, and the server must wait for room and carry on where
+// it stopped, losing and repeating nothing.
+TEST(ExampleServerProcess, SendfileWaitsForASlowReader) {
+  ServerProcess server;
+  ASSERT_NO_FATAL_FAILURE(server.Start({"--sendfile-min=1"}));
+  const AssetCase& asset = kAssets[1];
+  const std::string file = ReadPublicFile(asset.path);
+  const std::string request = "GET /static/" + std::string(asset.path) + " HTTP/1.1\r\nHost: x\r\n";
+  constexpr int kRequests = 10000;
+  std::string requests;
+  for (int i = 1; i <= kRequests; ++i) {
+    requests += request + (i == kRequests ? "Connection: close\r\n\r\n" : "\r\n");
+  }
+
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.open(tcp::v4());
+  socket.set_option(net::socket_base::receive_buffer_size(4096));  // before the handshake
+  socket.connect({net::ip::address_v4::loopback(), server.port()});
+  // Written from another thread: the server stops reading requests while it cannot write.
+  std::thread writer([&] {
+    beast::error_code write_ec;
+    net::write(socket, net::buffer(requests), write_ec);
+    EXPECT_FALSE(write_ec) << write_ec.message();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let the server fill up
+  std::string received;
+  beast::error_code ec;
+  net::read(socket, net::dynamic_buffer(received), ec);
+  writer.join();
+  ASSERT_EQ(ec, net::error::eof) << ec.message();
+
+  int responses = 0;
+  for (std::size_t at = 0; (at = received.find("HTTP/1.1 200 OK\r\n", at)) != std::string::npos;
+       ++responses) {
+    const std::size_t body = received.find("\r\n\r\n", at) + 4;
+    ASSERT_EQ(received.compare(body, file.size(), file), 0) << "response " << responses;
+    at = body + file.size();
+  }
+  EXPECT_EQ(responses, kRequests);
 }
 
 TEST_F(ExampleServer, HomePageLinksEveryAssetByItsTaggedUrl) {
