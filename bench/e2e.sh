@@ -96,7 +96,7 @@ EOF
 pids+=($!)
 nginx="http://127.0.0.1:$nginx_port"
 for _ in $(seq 100); do curl -sf -o /dev/null "$nginx/static/e2e/small.css" && break; sleep 0.05; done
-nginx_worker="$(pgrep -P "${pids[1]}" | head -1)"  # the master only forks the one worker
+nginx_worker="$(pgrep -P "${pids[1]}" | head -1 || true)"  # the master forks the one worker
 [ -n "$nginx_worker" ] || { say "nginx has no worker process"; exit 1; }
 
 etag_of() { curl -sI "$1" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p'; }
@@ -125,7 +125,9 @@ nginx_etag="$(etag_of "$nginx/static/e2e/small.css")"
 # (user + system, from /proc) the server process PID spent per request while wrk ran. Where wrk
 # saturates its own core first, both servers reach about the same requests/s, and the CPU each
 # spent per request is what still tells them apart. Fails if any response was not 2xx/3xx.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the command name (which
+# may hold spaces).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 run_wrk() {
   local pid="$1" url="$2" header="${3:-}" out before after
   local args=(-t1 "-c$connections" "-d${duration}s")
@@ -142,7 +144,7 @@ run_wrk() {
   rps="$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' <<<"$out")"
   requests="$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")"
   awk -v r="$rps" -v n="$requests" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%s %.2f\n", r, t / hz * 1e6 / n }'
+    'BEGIN { printf "%s %.2f\n", r, n > 0 ? t / hz * 1e6 / n : 0 }'
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR + 1) / 2; print (NR % 2) ? a[m] : (a[NR/2] + a[NR/2 + 1]) / 2 }'; }
@@ -175,7 +177,7 @@ bench_case() {  # bench_case LABEL EXAMPLE_URL NGINX_URL [EXAMPLE_HEADER NGINX_H
   printf '| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f |\n' "$label" "$ex_median" "$ng_median" \
     "$(awk -v a="$ex_median" -v b="$ng_median" 'BEGIN { print a / b }')" \
     "$ex_cpu_median" "$ng_cpu_median" \
-    "$(awk -v a="$ex_cpu_median" -v b="$ng_cpu_median" 'BEGIN { print b / a }')"
+    "$(awk -v a="$ex_cpu_median" -v b="$ng_cpu_median" 'BEGIN { print a > 0 ? b / a : "n/a" }')"
 }
 bench_case "GET 2 KB stylesheet → 200" "$example/static/$small_tagged" "$nginx/static/e2e/small.css"
 bench_case "GET 200 KB script → 200" "$example/static/$large_tagged" "$nginx/static/e2e/large.js"

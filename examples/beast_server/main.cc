@@ -18,6 +18,7 @@
 //                     [--threads=N] [--sendfile-min=BYTES]
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -31,6 +32,7 @@
 #include <charconv>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <exception>
 #include <initializer_list>
@@ -74,6 +76,10 @@ constexpr std::uint64_t kMaxRequestBody = 64 * 1024;
 // main() before any connection exists. Below 64 KiB the header write and the extra system call
 // cost about what the copy saves.
 std::size_t sendfile_min = 64 * 1024;
+// Cleared, for good, the first time sendfile(2) fails in a way that says it cannot work here.
+std::atomic<bool> sendfile_works{true};
+// SendLarge() yields the thread to other connections after sending this much in one go.
+constexpr std::size_t kMaxSendPerTurn = 1024 * 1024;
 
 // Checked at compile time: renaming or deleting one of these files breaks the build, not the
 // page. The URLs carry a content tag, so browsers may cache them for a year.
@@ -221,8 +227,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Start() {
     // SendLarge() calls sendfile(2), which must not block the thread.
-    beast::error_code ignored;
-    stream_.socket().native_non_blocking(true, ignored);
+    beast::error_code ec;
+    stream_.socket().native_non_blocking(true, ec);
+    sendfile_ok_ = !ec;
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
@@ -287,10 +294,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_ = std::move(res);  // must stay alive until the write completes
     response_.set(http::field::date, kv_assets::ToBeastView(CurrentHttpDate()));
     FormatHead();
-    stream_.expires_after(kIdleTimeout);
-    const std::span<const std::string_view> body = response_.body().body();
+    // One deadline for the whole response, however it is sent: a client that reads a few
+    // bytes now and then cannot hold a connection (or a shutdown) open for ever.
+    deadline_ = std::chrono::steady_clock::now() + kIdleTimeout;
+    stream_.expires_at(deadline_);
 #ifdef __linux__
-    if (sendfile_min != 0 && body.size() == 1 && body[0].size() >= sendfile_min) {
+    const std::span<const std::string_view> body = response_.body().body();
+    if (sendfile_ok_ && sendfile_min != 0 && body.size() == 1 && body[0].size() >= sendfile_min &&
+        sendfile_works.load(std::memory_order_relaxed)) {
       if (const std::optional<off_t> at =
               ImageFile::Get().OffsetOf(body[0].data(), body[0].size())) {
         head_sent_ = 0;
@@ -298,9 +309,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
 #endif
+    WriteFromMemory(0);
+  }
+
+  // Writes head_ from `head_from` on, then the body pieces where they lie, in one gather write.
+  void WriteFromMemory(std::size_t head_from) {
     buffers_.clear();
-    buffers_.emplace_back(head_.data(), head_.size());
-    for (const std::string_view piece : body) {
+    if (head_from < head_.size()) {
+      buffers_.emplace_back(head_.data() + head_from, head_.size() - head_from);
+    }
+    for (const std::string_view piece : response_.body().body()) {
       if (!piece.empty()) buffers_.emplace_back(piece.data(), piece.size());
     }
     // A span, not the vector: Asio copies the buffer sequence into the operation, and a copied
@@ -350,16 +368,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
 #ifdef __linux__
   // Sends head_ (from head_sent_ on) and then `left` bytes of the executable file from
   // `offset`: the large body goes from the page cache to the socket without being copied
-  // through this process, as nginx sends files. While the socket's buffer is full it waits, at
-  // most kIdleTimeout each time, then carries on.
+  // through this process, as nginx sends files. While the socket's buffer is full it waits,
+  // until the response's deadline at most; after kMaxSendPerTurn bytes it lets the thread's
+  // other connections have a turn.
   //
   // The head goes out as a segment of its own. Holding it back to share the body's first
   // segment (MSG_MORE, or TCP_CORK as nginx does) cost more CPU per 200 KB response on
   // loopback, not less: 53 and 64 us against 40 us (bench/e2e.sh's server, perf, 2026-11-25).
   void SendLarge(off_t offset, std::size_t left) {
     const int socket = stream_.socket().native_handle();
+    const std::size_t body_size = response_.body().body()[0].size();
+    std::size_t sent_this_turn = 0;
     for (;;) {
       ssize_t n = 0;
+      if (sent_this_turn >= kMaxSendPerTurn) {
+        net::post(stream_.get_executor(),
+                  [self = shared_from_this(), offset, left] { self->SendLarge(offset, left); });
+        return;
+      }
       if (head_sent_ < head_.size()) {
         n = ::send(socket, head_.data() + head_sent_, head_.size() - head_sent_,
                    MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -370,18 +396,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } else {
         return AfterWrite({});
       }
+      if (n > 0) sent_this_turn += static_cast<std::size_t>(n);
       if (n > 0 || (n < 0 && errno == EINTR)) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n < 0 && left == body_size &&
+          (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+        // This file system or kernel cannot sendfile from the executable; nothing of the body
+        // has gone yet, so send it from memory, and stop trying for every connection.
+        sendfile_works.store(false, std::memory_order_relaxed);
+        std::cerr << "kv-assets example: sendfile(2) failed (" << std::strerror(errno)
+                  << "); large bodies are copied from memory from now on" << std::endl;
+        return WriteFromMemory(head_sent_);
+      }
       return Close();  // the peer went away, or the file is shorter than the manifest says
     }
-    wait_timer_.expires_after(kIdleTimeout);
+    wait_timer_.expires_at(deadline_);
     wait_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->stream_.socket().cancel();  // a client that stopped reading
     });
     stream_.socket().async_wait(tcp::socket::wait_write,
                                 [self = shared_from_this(), offset, left](beast::error_code ec) {
-                                  self->wait_timer_.cancel();
-                                  if (ec) return self->Close();
+                                  // 0: the timer had already fired, and its handler, queued behind
+                                  // this one, would cancel whatever this connection does next.
+                                  // Treat it as the timeout it is.
+                                  const bool timed_out = self->wait_timer_.cancel() == 0;
+                                  if (ec || timed_out) return self->Close();
                                   self->SendLarge(offset, left);
                                 });
   }
@@ -398,9 +437,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   BeastResponse response_;
-  std::string head_;                        // FormatHead()
-  std::vector<net::const_buffer> buffers_;  // head_ and the body pieces, for one write
-  std::size_t head_sent_ = 0;               // SendLarge()
+  std::string head_;                                // FormatHead()
+  std::vector<net::const_buffer> buffers_;          // head_ and the body pieces, for one write
+  std::size_t head_sent_ = 0;                       // SendLarge()
+  std::chrono::steady_clock::time_point deadline_;  // of the response being written
+  bool sendfile_ok_ = true;  // false if the socket could not be made non-blocking
   net::steady_timer wait_timer_{stream_.get_executor()};
   bool reading_ = false;
   bool stopping_ = false;
@@ -577,6 +618,12 @@ int main(int argc, char** argv) {
   // sendfile(2) has no MSG_NOSIGNAL: writing to a connection the client has just closed would
   // otherwise kill the whole server with SIGPIPE instead of failing that one write with EPIPE.
   std::signal(SIGPIPE, SIG_IGN);
+  // Opened now, not on the first large response: a server short of descriptors then would
+  // turn sendfile off for good without a word, and an I/O thread would wait on the disk.
+  if (sendfile_min != 0 && ImageFile::Get().fd() < 0) {
+    std::cerr << "kv-assets example: cannot send from the executable file; large bodies are "
+                 "copied from memory\n";
+  }
 
   beast::error_code ec;
   const net::ip::address address = net::ip::make_address(flags->address, ec);
