@@ -144,7 +144,7 @@ run_wrk() {
   rps="$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' <<<"$out")"
   requests="$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")"
   awk -v r="$rps" -v n="$requests" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%s %.2f\n", r, n > 0 ? t / hz * 1e6 / n : 0 }'
+    'BEGIN { printf "%s %.2f\n", r, (n > 0 ? t / hz * 1e6 / n : 0) }'
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR + 1) / 2; print (NR % 2) ? a[m] : (a[NR/2] + a[NR/2 + 1]) / 2 }'; }
@@ -177,7 +177,7 @@ bench_case() {  # bench_case LABEL EXAMPLE_URL NGINX_URL [EXAMPLE_HEADER NGINX_H
   printf '| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f |\n' "$label" "$ex_median" "$ng_median" \
     "$(awk -v a="$ex_median" -v b="$ng_median" 'BEGIN { print a / b }')" \
     "$ex_cpu_median" "$ng_cpu_median" \
-    "$(awk -v a="$ex_cpu_median" -v b="$ng_cpu_median" 'BEGIN { print a > 0 ? b / a : "n/a" }')"
+    "$(awk -v a="$ex_cpu_median" -v b="$ng_cpu_median" 'BEGIN { print (a > 0 ? b / a : "n/a") }')"
 }
 bench_case "GET 2 KB stylesheet → 200" "$example/static/$small_tagged" "$nginx/static/e2e/small.css"
 bench_case "GET 200 KB script → 200" "$example/static/$large_tagged" "$nginx/static/e2e/large.js"
