@@ -266,6 +266,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
       res.keep_alive(false);
       return Write(std::move(res));
     }
+    if (ec == http::error::body_limit) {
+      // A body larger than anything here accepts (RFC 9110 §15.5.14): say so, then hang up
+      // rather than read the rest of it.
+      BeastResponse res =
+          ErrorResponse(req, http::status::payload_too_large, "413 Content Too Large\n");
+      res.reason("Content Too Large");  // RFC 9110's name; Beast still has the older one
+      res.keep_alive(false);
+      return Write(std::move(res));
+    }
     // RFC 9112 §6.3: when chunked is not the final transfer coding of a request, its length
     // cannot be known, and the server MUST answer 400 and close. Beast reads such a request as
     // having no body, so what a proxy took for its body would be read as the next request.
