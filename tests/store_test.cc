@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -112,6 +113,24 @@ TEST(DirStore, KeysStayInsideTheFolderAndTemporariesAreNotListed) {
   const std::vector<std::string> keys = {"ns/a"};
   ASSERT_TRUE((*store)->Delete(keys).ok());
   EXPECT_FALSE(std::filesystem::exists(t.path() + "/store/ns"));
+}
+
+// A sync killed mid-write leaves a temporary behind; the next one clears it once it is old
+// enough that no live write can own it, and leaves a recent one (perhaps another sync's) alone.
+TEST(DirStore, LeftoverTemporariesOfKilledSyncsAreRemoved) {
+  test_util::TempDir t;
+  t.Write("store/.kv-tmp/999999-7", "half a value, two hours old");
+  t.Write("store/.kv-tmp/999999-8", "half a value, just written");
+  const std::string old_one = t.path() + "/store/.kv-tmp/999999-7";
+  std::filesystem::last_write_time(
+      old_one, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+  auto store = OpenStore("dir:" + t.path() + "/store");
+  ASSERT_TRUE(store.ok()) << store.status();
+  const KeyValue e{"ns/a", "a"};
+  ASSERT_TRUE((*store)->Put({&e, 1}).ok());
+  EXPECT_FALSE(std::filesystem::exists(old_one));
+  EXPECT_TRUE(std::filesystem::exists(t.path() + "/store/.kv-tmp/999999-8"));
+  EXPECT_EQ((*(*store)->Get("ns/a")).bytes(), "a");
 }
 
 TEST(RedisStore, UnreachableServerIsUnavailable) {

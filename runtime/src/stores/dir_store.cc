@@ -4,6 +4,11 @@
 // upload leaves either the whole value or nothing under the key; the temporary folder is on
 // the same file system, which rename() needs. Reads map the file instead of copying it: the
 // mapping stays valid even when the file is deleted or replaced while it is being sent.
+//
+// A sync killed mid-write leaves its temporary file behind. The first Put of a store object
+// removes temporaries not touched for kStaleTemp: a live write renames its file moments after
+// creating it, so only a dead writer's can be that old, on this host or another one sharing
+// the folder (a process id would not tell that apart).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -27,6 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kTempFolder = ".kv-tmp";
+constexpr std::chrono::hours kStaleTemp(1);
 
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
@@ -112,6 +119,7 @@ class DirStore final : public KeyValueStore {
     std::error_code ec;
     fs::create_directories(temp_dir, ec);
     if (ec) return ErrnoError(ec.value(), url_, temp_dir.string());
+    if (!swept_.exchange(true)) RemoveStaleTemporaries(temp_dir);
     for (const KeyValue& e : entries) {
       if (absl::Status s = CheckKey(e.key); !s.ok()) return s;
       const fs::path target = root_ / e.key;
@@ -166,6 +174,17 @@ class DirStore final : public KeyValueStore {
   }
 
  private:
+  // Best effort: a leftover that cannot be removed now is tried again by the next sync.
+  static void RemoveStaleTemporaries(const fs::path& temp_dir) {
+    std::error_code ec;
+    const auto now = fs::file_time_type::clock::now();
+    for (fs::directory_iterator it(temp_dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code entry_ec;
+      const auto written = it->last_write_time(entry_ec);
+      if (!entry_ec && now - written > kStaleTemp) fs::remove(it->path(), entry_ec);
+    }
+  }
+
   // A key must name a file below the root and nothing else.
   absl::Status CheckKey(std::string_view key) const {
     bool ok = !key.empty() && !key.starts_with('/') && key.find('\0') == std::string_view::npos;
@@ -186,6 +205,7 @@ class DirStore final : public KeyValueStore {
   std::string url_;
   fs::path root_;
   std::atomic<std::uint64_t> counter_{0};
+  std::atomic<bool> swept_{false};
 };
 
 }  // namespace
