@@ -26,10 +26,7 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-    "${need[@]}" >/dev/null
+  "$root/scripts/apt-install" "${need[@]}"
 fi
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 

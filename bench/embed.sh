@@ -52,11 +52,7 @@ command -v python3 >/dev/null || need+=(python3)
 [ -d "$work/npm/site" ] || command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "bench/embed.sh: installing ${need[*]}" >&2
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  "$root/scripts/apt-install" "${need[@]}"
 fi
 [ -x "$rcc" ] || { echo "bench/embed.sh: no rcc at $rcc (RCC=...)" >&2; exit 2; }
 

@@ -23,11 +23,7 @@ missing=()
 for tool in wrk curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -ne 0 ]; then
   say "installing ${missing[*]}"
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "$root/scripts/apt-install" "${missing[@]}"
 fi
 
 example="${KV_ASSETS_EXAMPLE:-}"
