@@ -186,8 +186,52 @@ TEST(Server, DirectoriesAreNeverListed) {
 TEST(Server, QueryAndFragmentAreIgnored) {
   EXPECT_EQ(Get("/static/css/a.css?v=1").status, 200);
   EXPECT_EQ(Get("/static/css/a.css?").status, 200);
-  EXPECT_EQ(Get("/static/css/a.css#x").status, 200);
+  // '#' never belongs in a request-target (RFC 9112 §3.2): a client that sends one is broken.
+  EXPECT_EQ(Get("/static/css/a.css#x").status, 400);
   EXPECT_EQ(Get(Url("css/a.css") + "?x=/../../etc/passwd").status, 200);
+}
+
+// docs/http.md rule 34: bytes RFC 9112 §3 does not allow in a request-target are a 400, never
+// looked up; their percent-encoded forms are ordinary bytes of a name.
+TEST(Server, Rule34TargetBytesOutsideTheGrammarAreRejected) {
+  for (const char* target :
+       {"/static/css\\a.css", "/static/..\\css/a.css", "/static/a b.txt", "/static/a\"b",
+        "/static/<x>", "/static/a^b", "/static/a`b", "/static/{a}", "/static/a|b", "/static/a#b",
+        "/static/\xC3\xBC.txt", "/static/a\x7F", "/static/a\tb", "http://h\\x/static/css/a.css",
+        "http:///static/css/a.css", "http://h/static/a b"}) {
+    EXPECT_EQ(Get(target).status, 400) << target;
+  }
+  EXPECT_EQ(Get("/static/with%20space.txt").status, 200);
+  EXPECT_EQ(Get("/static/css/a.css?q=a'b(c)*d+e,f;g=h:i@j!$&").status, 200);
+}
+
+// docs/http.md rule 33: absolute-form targets, with or without a path.
+TEST(Server, Rule33AbsoluteFormIsAccepted) {
+  EXPECT_EQ(Get("http://127.0.0.1:8080/static/css/a.css").status, 200);
+  EXPECT_EQ(Get("HTTP://[::1]:8080/static/css/a.css?x").status, 200);
+  EXPECT_EQ(Get("http://127.0.0.1:8080").status, 404);  // "/": not an asset
+  const std::optional<kv_assets::TargetParts> parts = kv_assets::ParseTarget("http://h:1?q=1");
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_EQ(parts->authority, "h:1");
+  EXPECT_EQ(kv_assets::OriginForm(*parts), "/?q=1");
+  EXPECT_EQ(kv_assets::OriginForm(*kv_assets::ParseTarget("https://h/a/b?c")), "/a/b?c");
+  EXPECT_EQ(kv_assets::OriginForm(*kv_assets::ParseTarget("/a?b")), "/a?b");
+  EXPECT_FALSE(kv_assets::ParseTarget("*").has_value());
+  EXPECT_FALSE(kv_assets::ParseTarget("h:443").has_value());
+  EXPECT_FALSE(kv_assets::ParseTarget("ftp://h/a").has_value());
+}
+
+TEST(Server, ErrorResponseIsAFixedText) {
+  const kv_assets::Response get = kv_assets::ErrorResponse(405);
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(get.header("Allow"), "GET, HEAD");
+  EXPECT_EQ(get.header("Cache-Control"), "no-store");
+  EXPECT_EQ(get.BodyString(), "405 Method Not Allowed\n");
+  const kv_assets::Response head = kv_assets::ErrorResponse(413, "HEAD");
+  EXPECT_EQ(head.reason, "Content Too Large");
+  EXPECT_EQ(head.BodyString(), "");
+  EXPECT_EQ(head.content_length, std::string_view("413 Content Too Large\n").size());
+  EXPECT_EQ(kv_assets::ErrorResponse(299).status, 500);
 }
 
 TEST(Server, PercentDecodingIsDoneOnceAndSafely) {
@@ -200,7 +244,7 @@ TEST(Server, PercentDecodingIsDoneOnceAndSafely) {
            {"/static/%E6%97%A5%E6%9C%AC.txt", 200},
            {"/static/%e6%97%a5%e6%9c%ac.txt", 200},
            {"/static/sub/q%22uote%5Cback.txt", 200},
-           {"/static/sub/q\"uote\\back.txt", 200},
+           {"/static/sub/q\"uote\\back.txt", 400},  // raw '"' and '\\': not a target
            {"/static/css/%61.css", 200},
            {"/static/css%2Fa.css", 400},
            {"/static/css%2fa.css", 400},
@@ -219,7 +263,7 @@ TEST(Server, PercentDecodingIsDoneOnceAndSafely) {
            {"/static/css/a.css%zz", 400},
            {"/static/%0d%0aSet-Cookie:x", 400},
            {"/static/css/a.css%2500", 404},  // decodes once, to "a.css%00": no such file
-           {"/static/css\\a.css", 404},
+           {"/static/css\\a.css", 400},
            {"/static/css%5Ca.css", 404},
            {"/static/%C0%AE%C0%AE/secret", 404},  // overlong UTF-8 is just bytes here
            {"/static/.well-known/security.txt", 200},

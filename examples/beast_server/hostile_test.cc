@@ -76,6 +76,10 @@ void ExpectOnlyManifestBytes(const Exchange& a, bool head, const std::string& wh
     EXPECT_TRUE(kTexts.count(a.body)) << "error body: " << a.body.substr(0, 200);
     return;
   }
+  if (a.status == 200 && a.Get("cache-control") == "no-cache" &&
+      a.Get("content-type").starts_with("text/html")) {
+    return;  // the example's own home page, reached by "/" in any form (rule 33)
+  }
   const auto it = BytesByEtag().find(a.Get("etag"));
   ASSERT_NE(it, BytesByEtag().end()) << "ETag " << a.Get("etag") << " names no representation";
   const std::string_view bytes = it->second;
@@ -168,8 +172,8 @@ std::vector<Case> Cases() {
       {"lone-percent", "GET", "/static/css/site.css%", {}, k400, k400},
       {"bad-escape", "GET", "/static/%zz", {}, k400, k400},
       {"encoded-backslash", "GET", "/static/..%5c..%5cCMakeLists.txt", {}, k404, k404},
-      {"backslashes", "GET", "/static/css\\..\\..\\CMakeLists.txt", {}, k404, k404},
-      {"backslash-prefix", "GET", "/static\\css\\site.css", {}, k404, k404},
+      {"backslashes", "GET", "/static/css\\..\\..\\CMakeLists.txt", {}, k400, k400},
+      {"backslash-prefix", "GET", "/static\\css\\site.css", {}, k400, k400},
       {"double-slash", "GET", "//static/css/site.css", {}, k404, k404},
       {"inner-double-slash", "GET", "/static//css/site.css", {}, k404, k404},
       {"control-byte", "GET", "/static/css/\x01site.css", {}, k400, k400},
@@ -183,7 +187,7 @@ std::vector<Case> Cases() {
        {},
        k400,
        k400},
-      {"absolute-form-no-path", "GET", "https://evil.example", {}, k404, k404},
+      {"absolute-form-no-path", "GET", "https://evil.example", {}, k404, {200}},  // HTTP: the home page (rule 33),
       {"authority-form", "CONNECT", "127.0.0.1:22", {}, {405}, {400, 405}},
       {"asterisk-get", "GET", "*", {}, k400, k400},
       {"asterisk-options", "OPTIONS", "*", {}, {405}, {405}},

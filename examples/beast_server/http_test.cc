@@ -116,7 +116,7 @@ TEST(ExampleServerProcess, ExitsCleanlyOnSigint) {
 // killed it (exit status 141) within a few hundred such clients.
 TEST(ExampleServerProcess, SurvivesClientsHangingUpWithARequestInFlight) {
   ServerProcess server;
-  ASSERT_NO_FATAL_FAILURE(server.Start({"--sendfile-min=1"}));
+  ASSERT_NO_FATAL_FAILURE(server.Start({"--sendfile-min=1", "--sendfile-loopback"}));
   const std::string url = "/static/" + std::string(kAssets[0].path);
   std::vector<std::thread> clients;
   for (int k = 0; k < 4; ++k) {
@@ -144,7 +144,7 @@ TEST(ExampleServerProcess, SurvivesClientsHangingUpWithARequestInFlight) {
 // it stopped, losing and repeating nothing.
 TEST(ExampleServerProcess, SendfileWaitsForASlowReader) {
   ServerProcess server;
-  ASSERT_NO_FATAL_FAILURE(server.Start({"--sendfile-min=1"}));
+  ASSERT_NO_FATAL_FAILURE(server.Start({"--sendfile-min=1", "--sendfile-loopback"}));
   const AssetCase& asset = kAssets[1];
   const std::string file = ReadPublicFile(asset.path);
   const std::string request = "GET /static/" + std::string(asset.path) + " HTTP/1.1\r\nHost: x\r\n";

@@ -271,7 +271,7 @@ inline http::request<http::string_body> MakeRequest(http::verb method, std::stri
                                                     Fields fields = {}) {
   http::request<http::string_body> req(method, std::string(target), 11);
   req.set(http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : fields) req.insert(name, kv_assets::ToBeastView(value));
+  for (const auto& [name, value] : fields) req.insert(name, kv_assets::beast::ToBeastView(value));
   return req;
 }
 

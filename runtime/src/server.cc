@@ -28,11 +28,30 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view lower_prefix) {
   return true;
 }
 
-// The path part of an origin-form or absolute-form target (RFC 9112 §3.2), without query
-// or fragment. nullopt for asterisk-form, authority-form and anything else.
-std::optional<std::string_view> TargetPath(std::string_view target) {
+// Bytes RFC 3986 allows in a path and query (pchar, '/', '?'): unreserved, sub-delims, ':',
+// '@' and '%' (escapes are checked when decoding). In an authority, '[' and ']' as well.
+struct TargetBytes {
+  bool path[256] = {};
+  bool authority[256] = {};
+  constexpr TargetBytes() {
+    for (const unsigned char c :
+         std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                          "-._~!$&'()*+,;=:@/?%")) {
+      path[c] = authority[c] = true;
+    }
+    authority[static_cast<unsigned char>('[')] = authority[static_cast<unsigned char>(']')] = true;
+    authority[static_cast<unsigned char>('/')] = authority[static_cast<unsigned char>('?')] = false;
+  }
+};
+constexpr TargetBytes kTargetBytes;
+
+// ParseTarget(), and with `check_bytes` false the same split of any target whose form is
+// right, for Owns(): a target with a forbidden byte under the prefix is still the asset
+// server's to refuse.
+std::optional<TargetParts> SplitTarget(std::string_view target, bool check_bytes) {
   // Plain loops: std::string_view::find_first_of calls memchr once per byte, which was half
   // the time of a whole request.
+  TargetParts parts;
   std::size_t i = 0;
   if (!target.starts_with('/')) {
     if (StartsWithIgnoreCase(target, "http://")) {
@@ -42,13 +61,51 @@ std::optional<std::string_view> TargetPath(std::string_view target) {
     } else {
       return std::nullopt;
     }
-    while (i < target.size() && target[i] != '/' && target[i] != '?' && target[i] != '#') ++i;
-    if (i == target.size() || target[i] != '/') return std::string_view("/");
+    const std::size_t start = i;
+    while (i < target.size() && target[i] != '/' && target[i] != '?') {
+      if (check_bytes && !kTargetBytes.authority[static_cast<unsigned char>(target[i])]) {
+        return std::nullopt;
+      }
+      ++i;
+    }
+    // RFC 9110 §4.2.1: an http URI with an empty host is invalid.
+    if (i == start) return std::nullopt;
+    parts.authority = target.substr(start, i - start);
   }
-  std::size_t end = i;
-  while (end < target.size() && target[end] != '?' && target[end] != '#') ++end;
-  return target.substr(i, end - i);
+  const std::size_t path_start = i;
+  std::size_t path_end = target.size();
+  for (; i < target.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(target[i]);
+    if (check_bytes && !kTargetBytes.path[c]) return std::nullopt;
+    if (c == '?' && path_end == target.size()) {
+      path_end = i;
+      if (!check_bytes) break;
+    }
+  }
+  parts.path = target.substr(path_start, path_end - path_start);
+  parts.path_and_query = target.substr(path_start);
+  return parts;
 }
+
+// The path part of `target` without the query; "/" for an absolute-form without one.
+std::optional<std::string_view> TargetPath(std::string_view target, bool check_bytes) {
+  const std::optional<TargetParts> parts = SplitTarget(target, check_bytes);
+  if (!parts.has_value()) return std::nullopt;
+  return parts->path.empty() ? std::string_view("/") : parts->path;
+}
+
+}  // namespace
+
+std::optional<TargetParts> ParseTarget(std::string_view target) {
+  return SplitTarget(target, /*check_bytes=*/true);
+}
+
+std::string OriginForm(const TargetParts& parts) {
+  if (parts.path.empty()) return "/" + std::string(parts.path_and_query);
+  return std::string(parts.path_and_query);
+}
+
+namespace {
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -77,7 +134,8 @@ bool IsPlainPath(std::string_view path) {
 // exact match in the manifest, never a file-system path, so nothing can escape it; still, anything
 // that would let two spellings of one path mean different things is a bad request: malformed
 // escapes, NUL and control bytes, an encoded '/', and "." or ".." segments (browsers remove those
-// before sending). A backslash is an ordinary byte: it matches only a file whose name has one.
+// before sending). An encoded backslash (%5C) is an ordinary byte: it matches only a file whose
+// name has one (a raw one never gets here: ParseTarget() refuses it).
 PathError DecodePath(std::string_view path, char (&buffer)[kMaxPath], std::string_view& decoded) {
   if (IsPlainPath(path)) {
     decoded = path;
@@ -229,7 +287,7 @@ void Response::CopyFrom(const Response& other) {
 }
 
 bool Server::Owns(std::string_view target) const {
-  const std::optional<std::string_view> path = TargetPath(target);
+  const std::optional<std::string_view> path = TargetPath(target, /*check_bytes=*/false);
   if (!path.has_value()) return false;
   // The prefix as Handle() sees it, after percent-decoding: a prefix with a space or non-ASCII
   // bytes reaches the server encoded ("/my%20static/"), as Asset::url() writes it.
@@ -273,14 +331,16 @@ AcceptEncoding::Entry EntryOf(Coding coding) {
 // The representation to send: false when none is acceptable; else `chosen` is the variant,
 // or nullptr for identity. Highest weight wins; among equal weights the smallest, which is
 // the first variant (they are sorted by size, and identity is larger than any kept variant).
+// With `prefer_identity` (a byte-range request), identity whenever it is acceptable at all.
 bool Negotiate(const std::optional<std::string_view>& field, std::span<const Variant> variants,
-               const Variant*& chosen) {
+               bool prefer_identity, const Variant*& chosen) {
   chosen = nullptr;
   // No field: identity (see server.h). Without variants there is nothing to choose either,
   // unless the client excluded identity.
   if (!field.has_value()) return true;
   const AcceptEncoding accept = internal::ParseAcceptEncoding(*field);
   int best = accept.Weight(AcceptEncoding::kIdentity);
+  if (prefer_identity && best > 0) return true;
   for (const Variant& v : variants) {
     const int weight = accept.Weight(EntryOf(v.coding));
     if (weight > best || (weight == best && weight > 0 && chosen == nullptr)) {
@@ -378,144 +438,209 @@ bool SetPartialBody(Response& res, const RangeSet& ranges, const Bytes& bytes, s
   return true;
 }
 
-// Handle()'s work, writing into `res` so that every path returns the one object the caller
-// made: returning different Response objects from different branches cost a 400-byte copy a
-// request.
-void Answer(const Manifest& manifest, const ServerOptions& options, const Request& request,
-            Response& res) {
-  const bool head = request.method == "HEAD";
-  const auto error = [&](int status, std::string_view reason, std::string_view body) -> void {
-    res.status = status;
-    res.reason = reason;
-    res.AddHeader("Content-Type", kTextPlain);
-    res.AddHeader("Cache-Control", options.error_cache_control);
-    res.content_length = body.size();
-    res.has_content_length = true;
-    if (!head) res.AddBodyPiece(body);
-  };
+// The fixed texts of error answers, by status.
+struct ErrorText {
+  int status;
+  std::string_view reason;
+  std::string_view body;
+};
+constexpr ErrorText kErrorTexts[] = {
+    {400, "Bad Request", "400 Bad Request\n"},
+    {404, "Not Found", "404 Not Found\n"},
+    {405, "Method Not Allowed", "405 Method Not Allowed\n"},
+    {406, "Not Acceptable", "406 Not Acceptable\n"},
+    {412, "Precondition Failed", "412 Precondition Failed\n"},
+    {413, "Content Too Large", "413 Content Too Large\n"},
+    {416, "Range Not Satisfiable", "416 Range Not Satisfiable\n"},
+    {431, "Request Header Fields Too Large", "431 Request Header Fields Too Large\n"},
+    {500, "Internal Server Error", "500 Internal Server Error\n"},
+    {503, "Service Unavailable", "503 Service Unavailable\n"},
+};
 
-  if (!head && request.method != "GET") {
-    res.AddHeader("Allow", "GET, HEAD");
-    return error(405, "Method Not Allowed", "405 Method Not Allowed\n");
+// Makes `res` an error answer, keeping the fields already added (Vary, Content-Range).
+void SetError(Response& res, int status, bool head, std::string_view cache_control) {
+  const ErrorText* text = &kErrorTexts[8];  // 500
+  for (const ErrorText& t : kErrorTexts) {
+    if (t.status == status) text = &t;
   }
+  res.status = text->status;
+  res.reason = text->reason;
+  if (text->status == 405) res.AddHeader("Allow", "GET, HEAD");
+  res.AddHeader("Content-Type", kTextPlain);
+  res.AddHeader("Cache-Control", cache_control);
+  res.content_length = text->body.size();
+  res.has_content_length = true;
+  if (!head) res.AddBodyPiece(text->body);
+}
 
-  const std::optional<std::string_view> raw_path = TargetPath(request.target);
-  if (!raw_path.has_value()) return error(400, "Bad Request", "400 Bad Request\n");
+// Step 1: method, target, prefix and name -> the asset, or the error status to answer.
+int ResolveAsset(const Manifest& manifest, const Request& request, bool head, const Asset*& asset,
+                 bool& tagged) {
+  if (!head && request.method != "GET") return 405;
+  const std::optional<std::string_view> raw_path = TargetPath(request.target, true);
+  if (!raw_path.has_value()) return 400;
   char buffer[kMaxPath];
   std::string_view path;
   switch (DecodePath(*raw_path, buffer, path)) {
     case PathError::kNone:
       break;
     case PathError::kBadRequest:
-      return error(400, "Bad Request", "400 Bad Request\n");
+      return 400;
     case PathError::kNotFound:
-      return error(404, "Not Found", "404 Not Found\n");
+      return 404;
   }
-  if (!path.starts_with(manifest.prefix)) return error(404, "Not Found", "404 Not Found\n");
+  if (!path.starts_with(manifest.prefix)) return 404;
   path.remove_prefix(manifest.prefix.size());
 
   // Directories ("", "css/") are never assets: no listings, no index.html. The generator
   // refuses a tagged name equal to another file's name, so at most one lookup can succeed, and
   // a name of the tagged shape is most likely tagged: try that first and save a search.
-  const Asset* asset = nullptr;
-  bool tagged = false;
+  asset = nullptr;
+  tagged = false;
   if (LooksTagged(path)) {
     asset = manifest.FindTagged(path);
     tagged = asset != nullptr;
   }
   if (asset == nullptr) asset = manifest.Find(path);
-  if (asset == nullptr) return error(404, "Not Found", "404 Not Found\n");
-  res.asset = asset;
+  return asset == nullptr ? 404 : 0;
+}
 
-  // Every answer about a resource with variants depends on Accept-Encoding (§12.5.5), 304s
-  // and errors included, so that no cache hands one client's choice to another.
-  const std::span<const Variant> variants = manifest.VariantsOf(*asset);
-  if (!variants.empty()) res.AddHeader("Vary", "Accept-Encoding");
-  const Variant* variant = nullptr;
-  if (!Negotiate(request.accept_encoding, variants, variant)) {
-    return error(406, "Not Acceptable", "406 Not Acceptable\n");
-  }
-  res.variant = variant;
-  const std::string_view etag = variant != nullptr ? variant->etag() : asset->etag();
-  const std::uint64_t length = variant != nullptr ? variant->size : asset->size;
-  const std::string_view cache_control =
-      tagged ? options.tagged_cache_control : options.untagged_cache_control;
-
-  // §13.2.2, steps 1 and 2: the client wants this exact representation, or one unchanged
-  // since a date.
+// Steps 1 and 2 of §13.2.2: false when If-Match or If-Unmodified-Since fails (412).
+bool WriteConditionsHold(const Request& request, std::string_view etag, const Asset& asset) {
   if (request.if_match.has_value()) {
-    if (!internal::EntityTagListMatches(*request.if_match, etag, Comparison::kStrong)) {
-      return error(412, "Precondition Failed", "412 Precondition Failed\n");
-    }
-  } else if (request.if_unmodified_since.has_value()) {
+    return internal::EntityTagListMatches(*request.if_match, etag, Comparison::kStrong);
+  }
+  if (request.if_unmodified_since.has_value()) {
     const std::optional<std::int64_t> since = ParseHttpDate(*request.if_unmodified_since);
-    if (since.has_value() && asset->last_modified_unix > *since) {
-      return error(412, "Precondition Failed", "412 Precondition Failed\n");
-    }
+    return !since.has_value() || asset.last_modified_unix <= *since;
   }
+  return true;
+}
 
-  // Steps 3 and 4: If-None-Match decides alone when present; only without it does
-  // If-Modified-Since count, and only when it is one valid date.
-  bool not_modified = false;
+// Steps 3 and 4: If-None-Match decides alone when present; only without it does
+// If-Modified-Since count, and only when it is one valid date.
+bool NotModified(const Request& request, std::string_view etag, const Asset& asset) {
   if (request.if_none_match.has_value()) {
-    not_modified = internal::EntityTagListMatches(*request.if_none_match, etag, Comparison::kWeak);
-  } else if (request.if_modified_since.has_value()) {
+    return internal::EntityTagListMatches(*request.if_none_match, etag, Comparison::kWeak);
+  }
+  if (request.if_modified_since.has_value()) {
     const std::optional<std::int64_t> since = ParseHttpDate(*request.if_modified_since);
-    not_modified = since.has_value() && asset->last_modified_unix <= *since;
+    return since.has_value() && asset.last_modified_unix <= *since;
   }
-  if (not_modified) {
-    res.status = 304;
-    res.reason = "Not Modified";
-    res.AddHeader("ETag", etag);
-    res.AddHeader("Cache-Control", cache_control);
-    res.AddHeader("Last-Modified", asset->last_modified());
-    return;
-  }
+  return false;
+}
 
-  // Step 5: Range, for GET only (§14.2), and only while If-Range names this representation.
+// Whether a GET's Range field uses the bytes unit, so that its answer comes from the identity
+// bytes (server.h says why). Unit names are case-insensitive (RFC 9110 §14.1).
+bool AsksForByteRanges(const Request& request, bool head) {
+  return !head && request.range.has_value() && StartsWithIgnoreCase(*request.range, "bytes=");
+}
+
+// The representation an answer is about, once negotiated.
+struct Chosen {
+  const Variant* variant;  // nullptr: identity
+  std::string_view etag;
+  std::uint64_t length;
+  std::string_view cache_control;
+};
+
+// Steps 5 and 6: Range (GET only, §14.2, while If-Range names this representation), then
+// the 200, 206 or 416 with its body.
+void AnswerWithBody(const Manifest& manifest, const ServerOptions& options, const Request& request,
+                    bool head, const Chosen& chosen, Response& res) {
+  const Asset& asset = *res.asset;
   RangeSet ranges;
   RangeStatus range_status = RangeStatus::kIgnore;
   if (!head && request.range.has_value() &&
-      (!request.if_range.has_value() || IfRangeHolds(*request.if_range, etag, *asset))) {
-    range_status = internal::ParseRange(*request.range, length, ranges);
+      (!request.if_range.has_value() || IfRangeHolds(*request.if_range, chosen.etag, asset))) {
+    range_status = internal::ParseRange(*request.range, chosen.length, ranges);
   }
   if (range_status == RangeStatus::kUnsatisfiable) {
     char digits[20];
     const std::optional<std::string_view> value =
-        res.StoreText({"bytes */", FormatNumber(length, digits)});
+        res.StoreText({"bytes */", FormatNumber(chosen.length, digits)});
     if (value.has_value()) res.AddHeader("Content-Range", *value);
-    return error(416, "Range Not Satisfiable", "416 Range Not Satisfiable\n");
+    return SetError(res, 416, head, options.error_cache_control);
   }
 
   Bytes bytes;
-  if (!head && length > 0) {
+  if (!head && chosen.length > 0) {
+    const Variant* v = chosen.variant;
     if (manifest.blob != nullptr) {
-      bytes.embedded = variant != nullptr ? manifest.Body(*variant) : manifest.Body(*asset);
+      bytes.embedded = v != nullptr ? manifest.Body(*v) : manifest.Body(asset);
     } else {
-      bytes.store_key = variant != nullptr ? variant->store_key() : asset->store_key();
+      bytes.store_key = v != nullptr ? v->store_key() : asset.store_key();
     }
   }
-  if (variant != nullptr) res.AddHeader("Content-Encoding", variant->content_encoding());
-  res.AddHeader("ETag", etag);
-  res.AddHeader("Last-Modified", asset->last_modified());
-  res.AddHeader("Cache-Control", cache_control);
+  if (chosen.variant != nullptr) {
+    res.AddHeader("Content-Encoding", chosen.variant->content_encoding());
+  }
+  res.AddHeader("ETag", chosen.etag);
+  res.AddHeader("Last-Modified", asset.last_modified());
+  res.AddHeader("Cache-Control", chosen.cache_control);
   res.AddHeader("Accept-Ranges", "bytes");
   res.AddHeader("X-Content-Type-Options", "nosniff");
   res.has_content_length = true;
   if (range_status == RangeStatus::kSatisfiable &&
-      SetPartialBody(res, ranges, bytes, length, asset->content_type(), etag)) {
+      SetPartialBody(res, ranges, bytes, chosen.length, asset.content_type(), chosen.etag)) {
     res.status = 206;
     res.reason = "Partial Content";
     return;
   }
   res.status = 200;
   res.reason = "OK";
-  res.AddHeader("Content-Type", asset->content_type());
-  res.content_length = length;
-  if (length > 0) bytes.AddRange(res, internal::ByteRange{0, length - 1});
+  res.AddHeader("Content-Type", asset.content_type());
+  res.content_length = chosen.length;
+  if (chosen.length > 0) bytes.AddRange(res, internal::ByteRange{0, chosen.length - 1});
+}
+
+// Handle()'s work, writing into `res` so that every path returns the one object the caller
+// made: returning different Response objects from different branches cost a 400-byte copy a
+// request.
+void Answer(const Manifest& manifest, const ServerOptions& options, const Request& request,
+            Response& res) {
+  const bool head = request.method == "HEAD";
+  bool tagged = false;
+  if (const int error = ResolveAsset(manifest, request, head, res.asset, tagged); error != 0) {
+    res.asset = nullptr;
+    return SetError(res, error, head, options.error_cache_control);
+  }
+  const Asset& asset = *res.asset;
+
+  // Every answer about a resource with variants depends on Accept-Encoding (§12.5.5), 304s
+  // and errors included, so that no cache hands one client's choice to another.
+  const std::span<const Variant> variants = manifest.VariantsOf(asset);
+  if (!variants.empty()) res.AddHeader("Vary", "Accept-Encoding");
+  const Variant* variant = nullptr;
+  if (!Negotiate(request.accept_encoding, variants, AsksForByteRanges(request, head), variant)) {
+    return SetError(res, 406, head, options.error_cache_control);
+  }
+  res.variant = variant;
+  const Chosen chosen{variant, variant != nullptr ? variant->etag() : asset.etag(),
+                      variant != nullptr ? variant->size : asset.size,
+                      tagged ? options.tagged_cache_control : options.untagged_cache_control};
+
+  if (!WriteConditionsHold(request, chosen.etag, asset)) {
+    return SetError(res, 412, head, options.error_cache_control);
+  }
+  if (NotModified(request, chosen.etag, asset)) {
+    res.status = 304;
+    res.reason = "Not Modified";
+    res.AddHeader("ETag", chosen.etag);
+    res.AddHeader("Cache-Control", chosen.cache_control);
+    res.AddHeader("Last-Modified", asset.last_modified());
+    return;
+  }
+  AnswerWithBody(manifest, options, request, head, chosen, res);
 }
 
 }  // namespace
+
+Response ErrorResponse(int status, std::string_view method) {
+  Response res;
+  SetError(res, status, method == "HEAD", "no-store");
+  return res;
+}
 
 Response Server::Handle(const Request& request) const {
   Response res;

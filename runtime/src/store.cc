@@ -22,17 +22,8 @@ void ReplaceWithError(Response& response, const absl::Status& status) {
   const bool unavailable = status.code() == absl::StatusCode::kUnavailable ||
                            status.code() == absl::StatusCode::kDeadlineExceeded ||
                            status.code() == absl::StatusCode::kResourceExhausted;
-  Response error;
-  error.status = unavailable ? 503 : 500;
-  error.reason = unavailable ? "Service Unavailable" : "Internal Server Error";
-  const std::string_view body =
-      unavailable ? "503 Service Unavailable\n" : "500 Internal Server Error\n";
-  error.AddHeader("Content-Type", "text/plain; charset=utf-8");
-  error.AddHeader("Cache-Control", "no-store");
-  error.content_length = body.size();
-  error.has_content_length = true;
-  error.AddBodyPiece(body);
-  response = error;
+  // HEAD never reads the store, so the answer being replaced is a GET's.
+  response = ErrorResponse(unavailable ? 503 : 500);
 }
 
 }  // namespace

@@ -1,89 +1,59 @@
-// kv_assets/beast.h — serves a kv_assets::Server from a Boost.Beast HTTP server.
+// kv_assets/beast.h — the pieces for serving a kv_assets::Server from a Boost.Beast server of
+// your own: a Beast request to a kv_assets::Request, and a writer that sends a
+// kv_assets::Response the fast way. Programs without an HTTP server of their own use
+// kv_assets/beast_server.h, which is built from these.
 //
-// Header-only and deliberately not part of the KvAssets::runtime library: only programs that
-// already use Boost.Beast include it, and they bring Boost (1.74 or later) themselves. It
-// copies the request fields the server reads out of a Beast request, and turns the server's
-// answer into a Beast response whose body is the server's Response itself: its pieces are
-// views of the embedded bytes, so an asset goes from the program image to the socket without
-// being copied into a string first.
+// Part of the KvAssets::beast component (find_package(KvAssets COMPONENTS beast)), which
+// links Boost (1.74 or later); the KvAssets::runtime library itself needs no Boost.
 //
-// Example:
+// The writer formats the status line and fields straight from the Response into a buffer it
+// reuses (no Beast message in between), adds Date (formatted once a second per thread) and
+// Connection, and sends the head and the body pieces in one gather write: an embedded body
+// goes from the program image to the socket without a copy. A large embedded body goes by
+// sendfile(2) from the program's own file where that is faster (Linux; see ResponseWriter).
 //
-//   #include "app_assets.h"
+// Example, in a connection class that owns a boost::beast::tcp_stream `stream_`, a
+// ResponseWriter `writer_{stream_}` and a kv_assets::Response `response_`:
+//
 //   #include "kv_assets/beast.h"
 //
-//   namespace http = boost::beast::http;
-//   const kv_assets::Server assets(app_assets::kManifest);
-//
-//   // In a connection's read handler, `req` being an http::request<http::string_body>:
-//   if (assets.Owns(kv_assets::ToStdView(req.target()))) {
-//     kv_assets::JoinedFields joined;  // must outlive `request`
-//     const kv_assets::Request request = kv_assets::FromBeastRequest(req, joined);
-//     kv_assets::BeastResponse res = kv_assets::ToBeastResponse(assets.Handle(request), req);
-//     res.set(http::field::date, date);  // the server leaves Date to the application
-//     http::write(stream, res);          // an async_write needs `res` alive until it completes
+//   void OnRead(const http::request<http::string_body>& req) {
+//     kv_assets::beast::JoinedFields joined;  // must outlive `request`
+//     const kv_assets::Request request = kv_assets::beast::ToRequest(req, joined);
+//     response_ = assets_.Handle(request);    // must outlive the write
+//     writer_.AsyncWrite(response_, req.version(), req.keep_alive(),
+//                        [self = shared_from_this()](boost::system::error_code ec) {
+//                          if (!ec) self->Read();
+//                        });
 //   }
 
 #ifndef KV_ASSETS_BEAST_H_
 #define KV_ASSETS_BEAST_H_
 
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/core/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/optional.hpp>
-#include <cstdint>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
 #include <iterator>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
-#include <utility>
+#include <vector>
 
 #include "kv_assets/server.h"
 
-namespace kv_assets {
+namespace kv_assets::beast {
 
-// A Beast body type whose value is a kv_assets::Response; it writes Response::body()'s pieces
-// in order (one for a whole body, several for multipart/byteranges) straight from where they
-// lie, without copying them.
-struct ResponseBody {
-  using value_type = Response;
-
-  static std::uint64_t size(const value_type& response) {
-    std::uint64_t n = 0;
-    for (std::string_view piece : response.body()) n += piece.size();
-    return n;
-  }
-
-  class writer {
-   public:
-    using const_buffers_type = boost::asio::const_buffer;
-
-    template <bool isRequest, class Fields>
-    writer(const boost::beast::http::header<isRequest, Fields>&, const value_type& response)
-        : pieces_(response.body()) {}
-
-    void init(boost::beast::error_code& ec) { ec = {}; }
-
-    boost::optional<std::pair<const_buffers_type, bool>> get(boost::beast::error_code& ec) {
-      ec = {};
-      while (next_ < pieces_.size() && pieces_[next_].empty()) ++next_;
-      if (next_ == pieces_.size()) return boost::none;
-      const std::string_view piece = pieces_[next_++];
-      return std::make_pair(const_buffers_type(piece.data(), piece.size()), next_ < pieces_.size());
-    }
-
-   private:
-    std::span<const std::string_view> pieces_;
-    std::size_t next_ = 0;
-  };
-};
-
-// The response type ToBeastResponse() returns. It owns a copy of the server's Response (a
-// few hundred bytes of views and formatted field values), never the asset bytes.
-using BeastResponse = boost::beast::http::response<ResponseBody>;
+// Beast's string_view is Boost's unless BOOST_BEAST_USE_STD_STRING_VIEW is defined, and the
+// two do not convert implicitly; the server's API takes std::string_view either way.
+inline std::string_view ToStdView(boost::beast::string_view s) { return {s.data(), s.size()}; }
+inline boost::beast::string_view ToBeastView(std::string_view s) { return {s.data(), s.size()}; }
 
 // Storage for request fields that a client sent on several lines and that therefore had to be
 // joined into one value. Stays empty, allocating nothing, for the usual single-line fields.
@@ -97,11 +67,6 @@ struct JoinedFields {
   std::string range;
   std::string if_range;
 };
-
-// Beast's string_view is Boost's unless BOOST_BEAST_USE_STD_STRING_VIEW is defined, and the
-// two do not convert implicitly; the server's API takes std::string_view either way.
-inline std::string_view ToStdView(boost::beast::string_view s) { return {s.data(), s.size()}; }
-inline boost::beast::string_view ToBeastView(std::string_view s) { return {s.data(), s.size()}; }
 
 namespace internal {
 
@@ -130,13 +95,12 @@ std::optional<std::string_view> JoinedFieldValue(const Fields& fields,
 // several lines. Both must outlive the returned Request. Any body type will do, as the
 // body is not read. Never fails; allocates only to join repeated fields.
 template <class Body, class Fields>
-Request FromBeastRequest(const boost::beast::http::request<Body, Fields>& req,
-                         JoinedFields& joined) {
+Request ToRequest(const boost::beast::http::request<Body, Fields>& req, JoinedFields& joined) {
   namespace http = boost::beast::http;
+  using internal::JoinedFieldValue;
   Request out;
   out.method = ToStdView(req.method_string());
   out.target = ToStdView(req.target());
-  using internal::JoinedFieldValue;
   out.accept_encoding = JoinedFieldValue(req, http::field::accept_encoding, joined.accept_encoding);
   out.if_match = JoinedFieldValue(req, http::field::if_match, joined.if_match);
   out.if_none_match = JoinedFieldValue(req, http::field::if_none_match, joined.if_none_match);
@@ -149,28 +113,53 @@ Request FromBeastRequest(const boost::beast::http::request<Body, Fields>& req,
   return out;
 }
 
-// A Beast response carrying `response` as an answer to `req`: same HTTP version, keep-alive
-// as the request asked, every header field of `response`, and a copy of `response` as the
-// body (so `response` itself need not outlive the result; the manifest must). Content-Length
-// is the server's: the GET length on HEAD, absent on 304. Beast supplies the reason phrase.
-// Throws only what Beast's field allocation throws.
-template <class Body, class Fields>
-BeastResponse ToBeastResponse(const Response& response,
-                              const boost::beast::http::request<Body, Fields>& req) {
-  BeastResponse out;
-  out.version(req.version());
-  out.result(static_cast<unsigned>(response.status));
-  for (const HeaderField& field : response.headers()) {
-    out.insert(ToBeastView(field.name), ToBeastView(field.value));
-  }
-  // Set from the server's number, not from the body: a HEAD body is empty, yet its
-  // Content-Length must be the GET length (RFC 9110 §9.3.2).
-  if (response.has_content_length) out.content_length(response.content_length);
-  out.body() = response;
-  out.keep_alive(req.keep_alive());
-  return out;
-}
+// Bodies this large or larger go by sendfile(2) when they can, by default. Small bodies
+// gain nothing: sendfile sends the head as a segment of its own, and a copy of a few KB is
+// cheap next to the rest of a request.
+inline constexpr std::size_t kDefaultSendfileMin = 64 * 1024;
 
-}  // namespace kv_assets
+// Writes kv_assets::Responses to one connection, one at a time. Keeps its buffers between
+// responses, so a keep-alive connection stops allocating here after its first response.
+//
+// sendfile: a body of at least `sendfile_min` bytes (0: never) that lies in the program's
+// read-only image is sent from the executable file with sendfile(2) on Linux, as nginx sends
+// files: the server copies nothing. Anywhere else, or when sendfile(2) fails before the first
+// body byte, it writes from memory. The process must ignore SIGPIPE (sendfile has no
+// MSG_NOSIGNAL); AssetServer does so. AssetServer turns sendfile off for clients on the
+// loopback interface (see AssetServerOptions::sendfile_to_loopback).
+class ResponseWriter {
+ public:
+  // `stream` must outlive the writer; its executor runs the completion handlers.
+  explicit ResponseWriter(boost::beast::tcp_stream& stream,
+                          std::size_t sendfile_min = kDefaultSendfileMin);
+
+  // Sends `response` as the answer to a request of HTTP version `version` (11 or 10), with
+  // keep-alive as `keep_alive` says, and calls `done` with the outcome: an error, or
+  // boost::beast::error::timeout when the client did not take the whole response within
+  // `timeout` (so a client reading a byte now and then cannot hold the connection). The
+  // Response (and the bytes it points at) must stay alive until `done` runs.
+  void AsyncWrite(const Response& response, unsigned version, bool keep_alive,
+                  std::function<void(boost::system::error_code)> done,
+                  std::chrono::steady_clock::duration timeout = std::chrono::seconds(30));
+
+ private:
+  void FormatHead(const Response& response, unsigned version, bool keep_alive);
+  void WriteFromMemory(std::size_t head_from);
+  void SendLarge(long offset, std::size_t left);
+  void Finish(boost::system::error_code ec);
+
+  boost::beast::tcp_stream& stream_;
+  std::size_t sendfile_min_;
+  const Response* response_ = nullptr;
+  std::function<void(boost::system::error_code)> done_;
+  std::string head_;
+  std::vector<boost::asio::const_buffer> buffers_;  // head_ and the body pieces
+  std::size_t head_sent_ = 0;
+  std::size_t body_size_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+  boost::asio::steady_timer wait_timer_;
+};
+
+}  // namespace kv_assets::beast
 
 #endif  // KV_ASSETS_BEAST_H_

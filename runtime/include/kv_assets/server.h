@@ -29,7 +29,7 @@
 // change; a tagged name whose tag is not the current one is 404, so a stale page never gets
 // new bytes under an old URL.
 //
-// HTTP semantics (RFC 9110; each rule of shared/docs/http-rules.md has a test):
+// HTTP semantics (RFC 9110; each rule of docs/http.md has a test named after it):
 //  - Content coding: the generator's gzip/br/zstd variants are offered by Accept-Encoding
 //    weight, the smallest among equal weights, an unlisted identity last. No Accept-Encoding
 //    field gets identity (RFC 9110 allows any coding then, but curl and most HTTP libraries
@@ -40,9 +40,14 @@
 //    representation that would be sent, and ignored when the answer would be 400/404/405/406.
 //  - Range (GET only): one range is a 206 with Content-Range, several a multipart/byteranges
 //    (overlapping ones merged), none satisfiable a 416 with "Content-Range: bytes */<length>".
-//    Ranges address the representation sent, so under Content-Encoding they slice the encoded
-//    bytes (§14.1.2), and its ETag is the one If-Range must name. Syntax errors, other units,
-//    and more than 8 ranges are answered with the whole body (§14.2 allows ignoring Range).
+//    A GET with a bytes Range is answered from the identity bytes whenever the client accepts
+//    identity, and If-Range is compared with the identity ETag: a client resuming a download
+//    (curl --compressed -C -) cannot decode a slice from the middle of a brotli stream
+//    (RFC 9110 §14.1.2 lets the server pick the representation; nginx and Apache do the same).
+//    Syntax errors, other units, and more than 8 ranges are answered with the whole body
+//    (§14.2 allows ignoring Range).
+//  - Request targets (RFC 9112 §3.2): origin-form and absolute-form; a byte the grammar does
+//    not allow (a raw backslash, space, quote, control or non-ASCII byte) is a 400.
 //    If-Range with a date matches only Last-Modified exactly; with LAST_MODIFIED epoch every
 //    asset has the same date, so such a client should use the ETag form (browsers do).
 
@@ -185,6 +190,33 @@ struct ServerOptions {
   // Cache-Control for 400/404/405: nothing an error says should outlive a deploy.
   std::string_view error_cache_control = "no-store";
 };
+
+// The parts of a request-target (RFC 9112 §3.2) that a server routes on. Views into the
+// target. For origin-form "/a/b?q" `path` is "/a/b" and `path_and_query` the whole target;
+// for absolute-form "http://host:8080/a?q" they are "/a" and "/a?q", and `authority` is
+// "host:8080" (RFC 9112 §3.2.2: it replaces Host). "http://host?q" has an empty path,
+// which means "/".
+struct TargetParts {
+  std::string_view authority;
+  std::string_view path;
+  std::string_view path_and_query;
+};
+
+// Splits `target`, or nullopt when it is not a target an origin server answers:
+// asterisk-form ("*"), authority-form ("host:443"), another scheme, or any byte outside RFC
+// 3986's grammar (a raw backslash, space, '"', '<', '>', '^', '`', '{', '|', '}', '#',
+// control bytes, bytes >= 0x80). Such requests get 400 and are never looked up.
+std::optional<TargetParts> ParseTarget(std::string_view target);
+
+// The origin-form of a target ParseTarget() accepts ("http://h:1/a?q" -> "/a?q", "http://h"
+// -> "/"), so that an application's routes see absolute-form requests as they see any other.
+std::string OriginForm(const TargetParts& parts);
+
+// The answer the server gives with `status` for a request with `method`: a short fixed text
+// ("404 Not Found\n"), text/plain, Cache-Control: no-store, and Allow: GET, HEAD on a 405;
+// no body for HEAD, with the GET's Content-Length. Statuses without a text of their own get
+// 500's. For adapters that refuse a request before the server sees it (400, 413, 431).
+Response ErrorResponse(int status, std::string_view method = "GET");
 
 class Server {
  public:

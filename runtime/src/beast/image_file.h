@@ -1,11 +1,11 @@
-// examples/beast_server/image_file.h — where bytes of the running program lie in its own
+// runtime/src/beast/image_file.h — where bytes of the running program lie in its own
 // executable file, so that a large asset can go to a socket with sendfile(2).
 //
 // kv_assets_embed() puts the bodies in a read-only segment that the kernel maps from the
 // executable file. Sending them with write() copies each byte from the program's memory into
 // the socket; sendfile() from the same file hands the kernel its page-cache pages instead, as
 // nginx does with files. On a 200 KB asset that copy was a third of the server's CPU time
-// (bench/e2e.sh). Linux only; elsewhere, and whenever the file cannot be opened or does not
+// (bench/README.md). Linux only; elsewhere, and whenever the file cannot be opened or does not
 // hold the mapped bytes, OffsetOf() says nullopt and the caller writes as usual.
 //
 // Example:
@@ -14,8 +14,8 @@
 //     ::sendfile(socket_fd, image.fd(), &*at, body.size());
 //   }
 
-#ifndef KV_ASSETS_EXAMPLES_BEAST_SERVER_IMAGE_FILE_H_
-#define KV_ASSETS_EXAMPLES_BEAST_SERVER_IMAGE_FILE_H_
+#ifndef KV_ASSETS_SRC_BEAST_IMAGE_FILE_H_
+#define KV_ASSETS_SRC_BEAST_IMAGE_FILE_H_
 
 #include <sys/types.h>
 
@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <optional>
 #include <vector>
+
+namespace kv_assets::beast::internal {
 
 class ImageFile {
  public:
@@ -48,4 +50,6 @@ class ImageFile {
   std::vector<Segment> segments_;
 };
 
-#endif  // KV_ASSETS_EXAMPLES_BEAST_SERVER_IMAGE_FILE_H_
+}  // namespace kv_assets::beast::internal
+
+#endif  // KV_ASSETS_SRC_BEAST_IMAGE_FILE_H_

@@ -6,6 +6,8 @@
 #include <unistd.h>
 #endif
 
+namespace kv_assets::beast::internal {
+
 const ImageFile& ImageFile::Get() {
   static const ImageFile image;
   return image;
@@ -87,3 +89,5 @@ std::optional<off_t> ImageFile::OffsetOf(const void* data, std::size_t size) con
   }
   return std::nullopt;
 }
+
+}  // namespace kv_assets::beast::internal

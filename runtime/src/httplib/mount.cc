@@ -1,0 +1,173 @@
+// kv_assets::httplib::Mount (kv_assets/httplib.h): cpp-httplib's request to a
+// kv_assets::Request, Server::Handle(), and the Response back into cpp-httplib's, with the
+// body given as a content provider over the Response's own views.
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kv_assets/http_date.h"
+#include "kv_assets/httplib.h"
+
+namespace kv_assets::httplib {
+namespace {
+
+using HandlerResponse = ::httplib::Server::HandlerResponse;
+
+// A request field as Request wants it: absent, or the values of every line joined with ", "
+// (RFC 9110 §5.3), kept in `storage`.
+std::optional<std::string_view> Field(const ::httplib::Request& req, const char* name,
+                                      std::string& storage) {
+  const std::size_t count = req.get_header_value_count(name);
+  if (count == 0) return std::nullopt;
+  const auto [first, last] = req.headers.equal_range(name);
+  if (count == 1) return std::string_view(first->second);
+  for (auto it = first; it != last; ++it) {
+    if (it != first) storage += ", ";
+    storage += it->second;
+  }
+  return std::string_view(storage);
+}
+
+// The Date field, formatted at most once a second per thread.
+const std::string& CurrentHttpDate() {
+  thread_local std::time_t formatted_at = -1;
+  thread_local std::string formatted;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    formatted = FormatHttpDate(now);
+    formatted_at = now;
+  }
+  return formatted;
+}
+
+bool HasBody(const ::httplib::Request& req) {
+  return req.has_header("Transfer-Encoding") ||
+         (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+}
+
+// Writes the pieces of `answer` from `offset` on into `sink`.
+bool WritePieces(const Response& answer, std::size_t offset, ::httplib::DataSink& sink) {
+  for (const std::string_view piece : answer.body()) {
+    if (offset >= piece.size()) {
+      offset -= piece.size();
+      continue;
+    }
+    if (!sink.write(piece.data() + offset, piece.size() - offset)) return false;
+    offset = 0;
+  }
+  return true;
+}
+
+// `answer` into `res`. With `close`, the connection closes after it: its provider reports
+// failure once every byte is written, the one way a handler can end a cpp-httplib connection.
+void Put(const Response& answer, ::httplib::Response& res, bool close) {
+  res.status = answer.status;
+  std::string content_type;
+  for (const HeaderField& field : answer.headers()) {
+    if (field.name == "Content-Type") {
+      content_type = field.value;
+    } else {
+      res.set_header(std::string(field.name), std::string(field.value));
+    }
+  }
+  res.set_header("Date", CurrentHttpDate());
+  if (close) res.set_header("Connection", "close");
+  if (answer.status == 304) {
+    const std::uint64_t length = answer.variant != nullptr ? answer.variant->size
+                                 : answer.asset != nullptr ? answer.asset->size
+                                                           : 0;
+    res.set_header("Content-Length", std::to_string(length));
+    return;
+  }
+  if (answer.content_length == 0) {
+    res.set_header("Content-Length", "0");
+    if (!content_type.empty()) res.set_header("Content-Type", content_type);
+    return;
+  }
+  // A copy of the Response: its views point into the manifest or into itself.
+  auto kept = std::make_shared<const Response>(answer);
+  res.set_content_provider(
+      static_cast<std::size_t>(answer.content_length), content_type,
+      [kept, close](std::size_t offset, std::size_t, ::httplib::DataSink& sink) {
+        return WritePieces(*kept, offset, sink) && !close;
+      });
+}
+
+// Answers `req` from `assets` into `res`. The request must be for an asset.
+void Answer(const kv_assets::Server& assets, const ::httplib::Request& req,
+            ::httplib::Response& res) {
+  // cpp-httplib parsed Range itself and would slice the body again after the handler.
+  const_cast<::httplib::Request&>(req).ranges.clear();
+  std::string joined[7];
+  Request request;
+  request.method = req.method;
+  request.target = req.target;
+  request.accept_encoding = Field(req, "Accept-Encoding", joined[0]);
+  request.if_match = Field(req, "If-Match", joined[1]);
+  request.if_none_match = Field(req, "If-None-Match", joined[2]);
+  request.if_modified_since = Field(req, "If-Modified-Since", joined[3]);
+  request.if_unmodified_since = Field(req, "If-Unmodified-Since", joined[4]);
+  request.range = Field(req, "Range", joined[5]);
+  request.if_range = Field(req, "If-Range", joined[6]);
+  Put(assets.Handle(request), res, HasBody(req));
+}
+
+// RFC 9112 §3.2.2: an absolute-form target becomes origin-form, its authority the Host, so
+// that every route sees it as it sees any other. The query was parsed already.
+void ToOriginForm(::httplib::Request& req, const TargetParts& parts) {
+  const std::size_t scheme_and_authority = req.target.size() - parts.path_and_query.size();
+  std::string path = req.path.size() >= scheme_and_authority
+                         ? req.path.substr(scheme_and_authority)
+                         : std::string();
+  req.path = path.empty() ? "/" : path;
+  req.target = OriginForm(parts);
+  req.headers.erase("Host");
+  req.headers.emplace("Host", std::string(parts.authority));
+}
+
+HandlerResponse PreRoute(const kv_assets::Server& assets, const ::httplib::Request& req,
+                         ::httplib::Response& res) {
+  const std::optional<TargetParts> parts = ParseTarget(req.target);
+  if (!parts.has_value()) {
+    Put(ErrorResponse(400, req.method), res, HasBody(req));
+    return HandlerResponse::Handled;
+  }
+  if (!parts->authority.empty()) {
+    ToOriginForm(const_cast<::httplib::Request&>(req), *parts);
+  }
+  if (!assets.Owns(req.target)) return HandlerResponse::Unhandled;
+  Answer(assets, req, res);
+  return HandlerResponse::Handled;
+}
+
+}  // namespace
+
+bool AnswerRefusedRequest(const kv_assets::Server& assets, const ::httplib::Request& req,
+                          ::httplib::Response& res) {
+  // Answers of KvAssets's own always have a body or a Content-Length; cpp-httplib's refusals
+  // have neither. A request that failed to parse has no method.
+  if (req.method.empty() || !res.body.empty() || res.content_provider_ ||
+      res.has_header("Content-Length") || !assets.Owns(req.target)) {
+    return false;
+  }
+  res = ::httplib::Response();
+  res.version = "HTTP/1.1";
+  Answer(assets, req, res);
+  return true;
+}
+
+void Mount(::httplib::Server& svr, const kv_assets::Server& assets) {
+  svr.set_pre_routing_handler([&assets](const ::httplib::Request& req, ::httplib::Response& res) {
+    return PreRoute(assets, req, res);
+  });
+  svr.set_error_handler(::httplib::Server::HandlerWithResponse(
+      [&assets](const ::httplib::Request& req, ::httplib::Response& res) {
+        return AnswerRefusedRequest(assets, req, res) ? HandlerResponse::Handled
+                                                      : HandlerResponse::Unhandled;
+      }));
+}
+
+}  // namespace kv_assets::httplib
