@@ -1,9 +1,9 @@
 // Starts kv-assets-example on a free port and checks, over real HTTP, what browsers and caches
 // see: the home page and its tagged links, the caching headers of tagged and untagged URLs,
 // conditional requests, HEAD, methods, path traversal, keep-alive and a clean shutdown.
-// conformance_test.cc walks the HTTP rules one by one; this file is about the example itself.
+// tests/serving walks the HTTP rules through the serving components; this file is about the
+// example itself.
 
-#include <boost/asio/read.hpp>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -15,11 +15,11 @@
 
 #include "gtest/gtest.h"
 #include "kv_assets/http_date.h"
-#include "test_support.h"
+#include "example_process.h"
 
 namespace {
 
-using namespace kv_assets_example_test;  // NOLINT: the test support is this file's vocabulary
+using namespace kv_assets_test;  // NOLINT: the test support is this file's vocabulary
 
 constexpr std::string_view kTaggedCacheControl = "public, max-age=31536000, immutable";
 constexpr std::string_view kUntaggedCacheControl = "public, max-age=60";
@@ -108,83 +108,6 @@ TEST(ExampleServerProcess, ExitsCleanlyOnSigint) {
   const std::optional<int> status = server.SignalAndWait(SIGINT);
   ASSERT_TRUE(status.has_value()) << "still running " << kTimeout.count() << " s after SIGINT";
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "wait status " << *status;
-}
-
-// What wrk does at the end of every run: many keep-alive clients hang up, some with a reset,
-// while a request of theirs is still being answered. The server then writes to a connection
-// that is gone; sendfile(2) has no MSG_NOSIGNAL, so before the example ignored SIGPIPE this
-// killed it (exit status 141) within a few hundred such clients.
-TEST(ExampleServerProcess, SurvivesClientsHangingUpWithARequestInFlight) {
-  ServerProcess server;
-  ASSERT_NO_FATAL_FAILURE(server.Start({"--sendfile-min=1", "--sendfile-loopback"}));
-  const std::string url = "/static/" + std::string(kAssets[0].path);
-  std::vector<std::thread> clients;
-  for (int k = 0; k < 4; ++k) {
-    clients.emplace_back([port = server.port(), &url] {
-      for (int round = 0; round < 50 && !::testing::Test::HasFailure(); ++round) {
-        std::vector<std::unique_ptr<HttpClient>> open;
-        for (int i = 0; i < 8 && !::testing::Test::HasFailure(); ++i) {
-          open.push_back(std::make_unique<HttpClient>(port));
-          open.back()->Send(MakeRequest(http::verb::get, url));
-          EXPECT_EQ(open.back()->Receive().result_int(), 200);
-        }
-        for (auto& client : open) client->Send(MakeRequest(http::verb::get, url));
-        for (std::size_t i = 0; i < open.size(); ++i) open[i]->HangUp(/*reset=*/i % 2 == 1);
-      }
-    });
-  }
-  for (std::thread& client : clients) client.join();
-  EXPECT_EQ(Fetch(server.port(), http::verb::get, url).response.result_int(), 200);
-  EXPECT_EQ(server.SignalAndWait(SIGTERM), std::optional<int>(0)) << "the server died or hung";
-}
-
-// A client that reads slower than the server sends: 10,000 responses (9 MB) asked for at once
-// and nothing read for a while overflow the server's socket buffer (4 MB at most, Linux's
-// tcp_wmem), so sendfile(2) says EAGAIN, and the server must wait for room and carry on where
-// it stopped, losing and repeating nothing.
-TEST(ExampleServerProcess, SendfileWaitsForASlowReader) {
-  ServerProcess server;
-  ASSERT_NO_FATAL_FAILURE(server.Start({"--sendfile-min=1", "--sendfile-loopback"}));
-  const AssetCase& asset = kAssets[1];
-  const std::string file = ReadPublicFile(asset.path);
-  const std::string request = "GET /static/" + std::string(asset.path) + " HTTP/1.1\r\nHost: x\r\n";
-  constexpr int kRequests = 10000;
-  std::string requests;
-  for (int i = 1; i <= kRequests; ++i) {
-    requests += request + (i == kRequests ? "Connection: close\r\n\r\n" : "\r\n");
-  }
-
-  net::io_context ioc;
-  tcp::socket socket(ioc);
-  socket.open(tcp::v4());
-  socket.set_option(net::socket_base::receive_buffer_size(4096));  // before the handshake
-  socket.connect({net::ip::address_v4::loopback(), server.port()});
-  // Written from another thread: the server stops reading requests while it cannot write.
-  std::thread writer([&] {
-    beast::error_code write_ec;
-    net::write(socket, net::buffer(requests), write_ec);
-    EXPECT_FALSE(write_ec) << write_ec.message();
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let the server fill up
-  std::string received;
-  beast::error_code ec;
-  net::read(socket, net::dynamic_buffer(received), ec);
-  writer.join();
-  ASSERT_EQ(ec, net::error::eof) << ec.message();
-
-  // Each response starts exactly where the one before ended, and nothing follows the last.
-  const std::string status_line = "HTTP/1.1 200 OK\r\n";
-  int responses = 0;
-  std::size_t at = 0;
-  while (at < received.size()) {
-    ASSERT_EQ(received.compare(at, status_line.size(), status_line), 0) << "response " << responses;
-    const std::size_t body = received.find("\r\n\r\n", at);
-    ASSERT_NE(body, std::string::npos) << "response " << responses;
-    ASSERT_EQ(received.compare(body + 4, file.size(), file), 0) << "response " << responses;
-    at = body + 4 + file.size();
-    ++responses;
-  }
-  EXPECT_EQ(responses, kRequests);
 }
 
 TEST_F(ExampleServer, HomePageLinksEveryAssetByItsTaggedUrl) {

@@ -1,10 +1,6 @@
 // kv-assets-example: a home page and the files embedded from public/, served by
-// kv_assets::beast::AssetServer. What a program of yours would hold: its flags, its own
-// page, and one AssetServer with a fallback for everything that is not an asset.
-//
-//   kv-assets-example [--address=127.0.0.1] [--port=8080]   (--port=0 picks a free port)
-//                     [--threads=N] [--sendfile-min=BYTES] [--sendfile-loopback]
-//
+// kv_assets::beast::AssetServer. What a program of yours would hold: its flags (kUsage), its
+// own page, and one AssetServer with a fallback for everything that is not an asset.
 // SIGINT/SIGTERM: stop accepting, let responses in flight finish, close idle connections, exit 0.
 
 #include <algorithm>
@@ -40,11 +36,8 @@ const kv_assets::Server kAssets(example_assets::kManifest);
 std::string HtmlEscape(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '"' ? "&quot;"
+                                                                                 : std::string(1, c);
   }
   return out;
 }
@@ -69,27 +62,19 @@ std::string BuildHomePage() {
   return html + "</ul>\n<p id=\"status\" class=\"muted\"></p>\n</main>\n</body>\n</html>\n";
 }
 
-// The page and its ETag, built once: the manifest cannot change while the program runs. The
-// tag is a hash of the page (FNV-1a), so a reload revalidates to a 304.
-struct HomePage {
-  std::string html = BuildHomePage();
-  std::string etag = [this] {
-    std::uint64_t h = 14695981039346656037u;
-    for (const unsigned char c : html) h = (h ^ c) * 1099511628211u;
-    char hex[17];
-    const auto end = std::to_chars(hex, hex + 16, h, 16).ptr;
-    return "\"" + std::string(hex, end) + "\"";
-  }();
-};
-const HomePage& Home() {
-  static const HomePage* const page = new HomePage();
-  return *page;
+// An ETag for the home page: a hash of it (FNV-1a).
+std::string Fnv1aTag(std::string_view bytes) {
+  std::uint64_t h = 14695981039346656037u;
+  for (const unsigned char c : bytes) h = (h ^ c) * 1099511628211u;
+  char hex[16];
+  return "\"" + std::string(hex, std::to_chars(hex, hex + 16, h, 16).ptr) + "\"";
 }
 
 HttpResponse TextResponse(http::status status, std::string_view text) {
   HttpResponse res(status, 11);
   res.set(http::field::content_type, "text/plain; charset=utf-8");
   res.set(http::field::cache_control, "no-store");
+  if (status == http::status::method_not_allowed) res.set(http::field::allow, "GET, HEAD");
   res.body() = text;
   return res;
 }
@@ -101,21 +86,21 @@ HttpResponse Route(const HttpRequest& req) {
     return TextResponse(http::status::not_found, "404 Not Found\n");
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    HttpResponse res = TextResponse(http::status::method_not_allowed, "405 Method Not Allowed\n");
-    res.set(http::field::allow, "GET, HEAD");
-    return res;
+    return TextResponse(http::status::method_not_allowed, "405 Method Not Allowed\n");
   }
-  const HomePage& home = Home();
-  // no-cache: the page names the current asset URLs, so it is revalidated on every use.
+  // Built once: the manifest cannot change while the program runs. no-cache: the page names
+  // the current asset URLs, so it is revalidated on every use (a reload gets a 304).
+  static const std::string& html = *new std::string(BuildHomePage());
+  static const std::string& etag = *new std::string(Fnv1aTag(html));
   const auto inm = req.find(http::field::if_none_match);
   HttpResponse res(http::status::ok, 11);
-  if (inm != req.end() && inm->value().find(home.etag) != boost::beast::string_view::npos) {
+  if (inm != req.end() && inm->value().find(etag) != boost::beast::string_view::npos) {
     res.result(http::status::not_modified);
   } else {
     res.set(http::field::content_type, "text/html; charset=utf-8");
-    res.body() = home.html;
+    res.body() = html;
   }
-  res.set(http::field::etag, home.etag);
+  res.set(http::field::etag, etag);
   res.set(http::field::cache_control, "no-cache");
   return res;
 }
@@ -130,10 +115,9 @@ struct Flags {
 constexpr std::string_view kUsage =
     "usage: kv-assets-example [--address=127.0.0.1] [--port=8080] [--threads=N]\n"
     "                         [--sendfile-min=BYTES] [--sendfile-loopback]\n"
-    "  --port=0 picks a free port; the line printed on stdout names it.\n"
-    "  --threads=N serves on N threads (default: one per core, at most 4).\n"
-    "  --sendfile-min=BYTES sends bodies at least this large with sendfile(2) (default 65536;\n"
-    "    0: never); --sendfile-loopback does so for loopback clients too.\n";
+    "  --port=0 picks a free port (printed); --threads: default one per core, at most 4;\n"
+    "  --sendfile-min: bodies this large go by sendfile(2) (default 65536, 0: never), to\n"
+    "  loopback clients too with --sendfile-loopback.\n";
 
 bool ParseNumber(std::string_view text, std::uint64_t max, std::uint64_t& out) {
   const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -145,14 +129,15 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i], value;
+    const bool bare = arg == "--help" || arg == "--sendfile-loopback";
     if (const auto eq = arg.find('='); eq != arg.npos) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
-    } else if (arg != "--help" && arg != "--sendfile-loopback" && i + 1 < argc) {
+    } else if (!bare && i + 1 < argc) {
       value = argv[++i];
     }
     std::uint64_t n = 0;
-    if (arg == "--help" || arg == "-h") {
+    if (arg == "--help") {
       std::cout << kUsage;
       std::exit(0);
     } else if (arg == "--sendfile-loopback") {
@@ -166,8 +151,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
     } else if (arg == "--sendfile-min" && ParseNumber(value, SIZE_MAX, n)) {
       flags.options.sendfile_min = static_cast<std::size_t>(n);
     } else {
-      std::cerr << "kv-assets example: error: " << argv[i] << (value.empty() ? "" : " ")
-                << value << ": unknown flag or bad value\n" << kUsage;
+      std::cerr << "kv-assets example: error: " << arg << " " << value
+                << ": unknown flag or bad value\n" << kUsage;
       return std::nullopt;
     }
   }
@@ -179,18 +164,12 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
 int main(int argc, char** argv) {
   const std::optional<Flags> flags = ParseFlags(argc, argv);
   if (!flags.has_value()) return 2;
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(flags->address, ec);
-  if (ec) {
-    std::cerr << "kv-assets example: error: --address=" << flags->address << ": not an IP address\n";
-    return 2;
-  }
-
   boost::asio::io_context io;
   std::optional<kv_assets::beast::AssetServer> server;
-  try {
-    server.emplace(io, boost::asio::ip::tcp::endpoint(address, flags->port), kAssets, Route,
-                   flags->options);
+  try {  // make_address: "not an IP address"; AssetServer: "address in use" and the like
+    const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(flags->address),
+                                                  flags->port);
+    server.emplace(io, endpoint, kAssets, Route, flags->options);
   } catch (const boost::system::system_error& e) {
     std::cerr << "kv-assets example: error: " << flags->address << ":" << flags->port << ": "
               << e.code().message() << "\n";
@@ -208,9 +187,8 @@ int main(int argc, char** argv) {
             << std::endl;
 
   // run() returns once the server, the signal wait and every connection are done.
-  const unsigned count = flags->threads != 0
-                             ? flags->threads
-                             : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  const unsigned count =
+      flags->threads != 0 ? flags->threads : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < count; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();

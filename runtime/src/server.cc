@@ -451,6 +451,7 @@ constexpr ErrorText kErrorTexts[] = {
     {406, "Not Acceptable", "406 Not Acceptable\n"},
     {412, "Precondition Failed", "412 Precondition Failed\n"},
     {413, "Content Too Large", "413 Content Too Large\n"},
+    {414, "URI Too Long", "414 URI Too Long\n"},
     {416, "Range Not Satisfiable", "416 Range Not Satisfiable\n"},
     {431, "Request Header Fields Too Large", "431 Request Header Fields Too Large\n"},
     {500, "Internal Server Error", "500 Internal Server Error\n"},
@@ -459,9 +460,9 @@ constexpr ErrorText kErrorTexts[] = {
 
 // Makes `res` an error answer, keeping the fields already added (Vary, Content-Range).
 void SetError(Response& res, int status, bool head, std::string_view cache_control) {
-  const ErrorText* text = &kErrorTexts[8];  // 500
+  const ErrorText* text = nullptr;
   for (const ErrorText& t : kErrorTexts) {
-    if (t.status == status) text = &t;
+    if (t.status == status || (text == nullptr && t.status == 500)) text = &t;
   }
   res.status = text->status;
   res.reason = text->reason;

@@ -1,6 +1,7 @@
 # Configures, builds and runs tests/cmake/consumer in a fresh build folder, getting KvAssets
 # either through add_subdirectory() of the source tree or through find_package() of an
-# installed copy.
+# installed copy (with the beast and httplib components), and serves a page through the
+# README's two serving programs.
 #
 #   cmake -DMODE=subdirectory|package -DCONSUMER_DIR=... -DBUILD_DIR=...
 #         [-DKV_ASSETS_SOURCE_DIR=... | -DPREFIX=... -DPACKAGE_DIR=...]
@@ -11,11 +12,11 @@ kv_test_require(MODE CONSUMER_DIR BUILD_DIR)
 
 if(MODE STREQUAL "subdirectory")
   kv_test_require(KV_ASSETS_SOURCE_DIR)
-  kv_test_configure("${CONSUMER_DIR}" "${BUILD_DIR}"
+  kv_test_configure("${CONSUMER_DIR}" "${BUILD_DIR}" -DKV_CONSUMER_SERVE=ON
                     -DKV_CONSUMER_USE=subdirectory "-DKV_ASSETS_SOURCE_DIR=${KV_ASSETS_SOURCE_DIR}")
 elseif(MODE STREQUAL "package")
   kv_test_require(PREFIX PACKAGE_DIR)
-  kv_test_configure("${CONSUMER_DIR}" "${BUILD_DIR}"
+  kv_test_configure("${CONSUMER_DIR}" "${BUILD_DIR}" -DKV_CONSUMER_SERVE=ON
                     -DKV_CONSUMER_USE=package "-DCMAKE_PREFIX_PATH=${PREFIX}"
                     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
   # The package found is the one just installed, not another copy on the machine.
@@ -47,4 +48,10 @@ if(NOT runs EQUAL 0)
   message(FATAL_ERROR "a build with nothing changed ran the generator again:\n${again}")
 endif()
 kv_test_check_consumer("${BUILD_DIR}" ${KV_TEST_CONSUMER_ASSETS})
+# The README's serving programs: a page and its tagged stylesheet through each component.
+foreach(program IN ITEMS beast_app httplib_app)
+  kv_test_run("serve through ${program}"
+              COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/serve_and_fetch.sh" "${BUILD_DIR}/${program}"
+                      "${CONSUMER_DIR}/public/css/site.css")
+endforeach()
 message(STATUS "ok: ${KV_TEST_LIST}")

@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "examples/beast_server/content_range.h"
+#include "tests/serving/content_range.h"
 #include "fuzz_assets.h"
 #include "kv_assets/internal/http_fields.h"
 #include "kv_assets/manifest.h"
@@ -41,7 +41,7 @@ using kv_assets::Manifest;
 using kv_assets::Request;
 using kv_assets::Response;
 using kv_assets::Variant;
-using kv_assets_example_test::ParseContentRange;
+using kv_assets_test::ParseContentRange;
 
 // The manifest with made-up variants: copies of the assets that point at variants whose bytes
 // are a prefix of the asset's own (the server never looks inside them).

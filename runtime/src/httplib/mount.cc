@@ -43,8 +43,13 @@ const std::string& CurrentHttpDate() {
   return formatted;
 }
 
+// Whether `req` may have a body that Mount leaves unread. cpp-httplib would read what follows
+// as the next request, so such a connection is closed after the answer. Any doubt counts as a
+// body: Transfer-Encoding, or Content-Length other than one "0" (a second Content-Length is
+// how request smuggling starts).
 bool HasBody(const ::httplib::Request& req) {
   return req.has_header("Transfer-Encoding") ||
+         req.get_header_value_count("Content-Length") > 1 ||
          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
 }
 
@@ -96,9 +101,10 @@ void Put(const Response& answer, ::httplib::Response& res, bool close) {
       });
 }
 
-// Answers `req` from `assets` into `res`. The request must be for an asset.
+// Answers `req` from `assets` into `res`. The request must be for an asset. `close`: close
+// the connection after the answer, whatever the request says.
 void Answer(const kv_assets::Server& assets, const ::httplib::Request& req,
-            ::httplib::Response& res) {
+            ::httplib::Response& res, bool close = false) {
   // cpp-httplib parsed Range itself and would slice the body again after the handler.
   const_cast<::httplib::Request&>(req).ranges.clear();
   std::string joined[7];
@@ -112,7 +118,7 @@ void Answer(const kv_assets::Server& assets, const ::httplib::Request& req,
   request.if_unmodified_since = Field(req, "If-Unmodified-Since", joined[4]);
   request.range = Field(req, "Range", joined[5]);
   request.if_range = Field(req, "If-Range", joined[6]);
-  Put(assets.Handle(request), res, HasBody(req));
+  Put(assets.Handle(request), res, close || HasBody(req));
 }
 
 // RFC 9112 §3.2.2: an absolute-form target becomes origin-form, its authority the Host, so
@@ -131,6 +137,10 @@ void ToOriginForm(::httplib::Request& req, const TargetParts& parts) {
 HandlerResponse PreRoute(const kv_assets::Server& assets, const ::httplib::Request& req,
                          ::httplib::Response& res) {
   const std::optional<TargetParts> parts = ParseTarget(req.target);
+  if (req.target == "*") {  // OPTIONS * (RFC 9112 §3.2.4): the assets say what they allow
+    Answer(assets, req, res);
+    return HandlerResponse::Handled;
+  }
   if (!parts.has_value()) {
     Put(ErrorResponse(400, req.method), res, HasBody(req));
     return HandlerResponse::Handled;
@@ -143,26 +153,69 @@ HandlerResponse PreRoute(const kv_assets::Server& assets, const ::httplib::Reque
   return HandlerResponse::Handled;
 }
 
+// Whether cpp-httplib refused `req` only for its method, one outside its list, and the
+// target is the assets'.
+bool IsUnlistedMethodForAssets(const kv_assets::Server& assets, const ::httplib::Request& req) {
+  static constexpr std::string_view kListed[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
+                                                 "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
+  for (const std::string_view listed : kListed) {
+    if (req.method == listed) return false;
+  }
+  return !req.method.empty() && (req.version == "HTTP/1.1" || req.version == "HTTP/1.0") &&
+         ParseTarget(req.target).has_value() && assets.Owns(req.target);
+}
+
 }  // namespace
 
 bool AnswerRefusedRequest(const kv_assets::Server& assets, const ::httplib::Request& req,
                           ::httplib::Response& res) {
-  // Answers of KvAssets's own always have a body or a Content-Length; cpp-httplib's refusals
-  // have neither. A request that failed to parse has no method.
-  if (req.method.empty() || !res.body.empty() || res.content_provider_ ||
-      res.has_header("Content-Length") || !assets.Owns(req.target)) {
+  // Only cpp-httplib's own refusals: a handler's answer has a body, a provider or a length.
+  if (!res.body.empty() || res.content_provider_ || res.has_header("Content-Length")) {
     return false;
   }
+  const int status = res.status;
+  // cpp-httplib adds REMOTE_ADDR to every request whose fields it read whole.
+  if (req.has_header("REMOTE_ADDR")) {
+    // The one refusal of a request read whole: a Range it cannot parse, which it answers
+    // with 416 and KvAssets ignores (RFC 9110 §14.2).
+    if (status != 416 || !assets.Owns(req.target)) return false;
+    res = ::httplib::Response();
+    res.version = "HTTP/1.1";
+    Answer(assets, req, res);
+    return true;
+  }
+  // It gave up on the request line (a method outside its list, a target too long, a
+  // malformed line) or on a field line (longer than 8 KiB), and left the rest unread: that
+  // would be read as the next request, so the connection closes after the answer.
   res = ::httplib::Response();
   res.version = "HTTP/1.1";
-  Answer(assets, req, res);
+  if (IsUnlistedMethodForAssets(assets, req)) {
+    Answer(assets, req, res, /*close=*/true);  // 405 with Allow, like any other method
+  } else {
+    Put(ErrorResponse(status, req.method), res, /*close=*/true);
+  }
   return true;
 }
 
+// cpp-httplib adds "Accept-Ranges: bytes" to every answer to HEAD that has none; an asset's
+// 304 or error answer has none on purpose (docs/http.md rule 25: HEAD answers as GET does).
+void PostRoute(const kv_assets::Server& assets, const ::httplib::Request& req,
+               ::httplib::Response& res) {
+  if (req.method == "HEAD" && res.status != 200 && res.status != 206 &&
+      (req.target == "*" || assets.Owns(req.target))) {
+    res.headers.erase("Accept-Ranges");
+  }
+}
+
 void Mount(::httplib::Server& svr, const kv_assets::Server& assets) {
+  // cpp-httplib writes a response's head and body in two send() calls; with Nagle's algorithm
+  // the body then waits for the client's delayed ACK of the head, up to 40 ms on Linux.
+  svr.set_tcp_nodelay(true);
   svr.set_pre_routing_handler([&assets](const ::httplib::Request& req, ::httplib::Response& res) {
     return PreRoute(assets, req, res);
   });
+  svr.set_post_routing_handler([&assets](const ::httplib::Request& req,
+                                         ::httplib::Response& res) { PostRoute(assets, req, res); });
   svr.set_error_handler(::httplib::Server::HandlerWithResponse(
       [&assets](const ::httplib::Request& req, ::httplib::Response& res) {
         return AnswerRefusedRequest(assets, req, res) ? HandlerResponse::Handled

@@ -1,8 +1,9 @@
-// The HTTP conformance suite: one test per numbered rule of shared/docs/http-rules.md (RFC 9110,
-// 9111, 8246), each run against GET and HEAD and against every representation of every asset
-// (identity and each precompressed variant), twice: through the runtime API (kv_assets::Server
-// on the example's manifest) and over real HTTP through the running example server. Every
-// encoded body is decoded here with zlib, brotli and zstd and compared with the file in public/.
+// The HTTP conformance suite: one test per numbered rule of docs/http.md (RFC 9110, 9111, 8246),
+// each run against GET and HEAD and against every representation of every asset (identity and
+// each precompressed variant), through the runtime API (kv_assets::Server) and over real HTTP
+// through each serving component (test_servers.h): AssetServer, AssetServer with sendfile(2)
+// for every body, and cpp-httplib with Mount(). Every encoded body is decoded here with zlib,
+// brotli and zstd and compared with the file in public/.
 
 #include <brotli/decode.h>
 #include <zlib.h>
@@ -22,15 +23,16 @@
 #include <utility>
 #include <vector>
 
-#include "example_assets.h"
+#include "public_assets.h"
 #include "gtest/gtest.h"
 #include "kv_assets/http_date.h"
 #include "kv_assets/server.h"
-#include "test_support.h"
+#include "http_client.h"
+#include "test_servers.h"
 
 namespace {
 
-namespace ex = kv_assets_example_test;
+namespace ex = kv_assets_test;
 using ex::Exchange;
 using ex::RequestFields;
 
@@ -54,25 +56,24 @@ class ApiTransport : public Transport {
   bool has_date() const override { return false; }
 
  private:
-  const kv_assets::Server server_{example_assets::kManifest};
+  const kv_assets::Server server_{public_assets::kManifest};
 };
 
-// The example server over a socket, one connection per request. "http-sendfile" runs it with
-// --sendfile-min=1 --sendfile-loopback, so that every whole body goes the sendfile(2) way that the
-// example otherwise keeps for bodies of 64 KiB and more.
+// A serving component over a socket, one connection per request.
 class HttpTransport : public Transport {
  public:
-  explicit HttpTransport(std::vector<std::string> flags) { process_.Start(std::move(flags)); }
-  bool started() const { return process_.port() != 0; }
+  HttpTransport(std::string_view kind, const kv_assets::Server& assets)
+      : server_(ex::StartTestServer(kind, assets)) {}
+  bool started() const { return server_ != nullptr && server_->port() != 0; }
 
   Exchange Send(std::string_view method, std::string_view target,
                 const RequestFields& fields) override {
-    return ex::SendOverHttp(process_.port(), method, target, fields);
+    return ex::SendOverHttp(server_->port(), method, target, fields);
   }
   bool has_date() const override { return true; }
 
  private:
-  ex::ServerProcess process_;
+  std::unique_ptr<ex::TestServer> server_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -125,7 +126,7 @@ struct Rep {
   std::string Label() const { return std::string(asset->path()) + " as " + coding; }
   std::string tagged() const { return std::string(asset->url()); }
   std::string untagged() const {
-    return std::string(example_assets::kManifest.prefix) + std::string(asset->path());
+    return std::string(public_assets::kManifest.prefix) + std::string(asset->path());
   }
   // Request fields that select this representation.
   RequestFields Select() const {
@@ -140,7 +141,7 @@ struct Rep {
 };
 
 std::vector<Rep> AllReps() {
-  const kv_assets::Manifest& m = example_assets::kManifest;
+  const kv_assets::Manifest& m = public_assets::kManifest;
   std::vector<Rep> reps;
   for (const kv_assets::Asset& a : m.assets) {
     const std::string original = ex::ReadPublicFile(a.path());
@@ -179,7 +180,7 @@ constexpr const char* kMethods[] = {"GET", "HEAD"};
 std::string Http(std::int64_t t) { return kv_assets::FormatHttpDate(t); }
 
 // ---------------------------------------------------------------------------------------------
-// The fixture: parameter "api" or "http".
+// The fixture: parameter "api" or a kind of test server.
 
 class Conformance : public ::testing::TestWithParam<std::string> {
  protected:
@@ -187,10 +188,8 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "api") {
       transport_ = std::make_unique<ApiTransport>();
     } else {
-      std::vector<std::string> flags;
-      if (GetParam() == "http_sendfile") flags = {"--sendfile-min=1", "--sendfile-loopback"};
-      auto http = std::make_unique<HttpTransport>(std::move(flags));
-      ASSERT_TRUE(http->started()) << "the example server did not start";
+      auto http = std::make_unique<HttpTransport>(GetParam(), assets_);
+      ASSERT_TRUE(http->started()) << GetParam() << " did not start";
       transport_ = std::move(http);
     }
   }
@@ -215,13 +214,15 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     return e;
   }
 
+  const kv_assets::Server assets_{public_assets::kManifest};
   std::unique_ptr<Transport> transport_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Transports, Conformance, ::testing::Values("api", "http", "http_sendfile"),
+INSTANTIATE_TEST_SUITE_P(Transports, Conformance,
+                         ::testing::Values("api", "beast", "beast_sendfile", "httplib"),
                          [](const auto& info) { return info.param; });
 
-TEST_P(Conformance, TheExampleHasEncodedAndUnencodedAssets) {
+TEST_P(Conformance, ThePublicFolderHasEncodedAndUnencodedAssets) {
   // Otherwise the per-encoding halves of the rules below test nothing.
   std::set<std::string> codings;
   bool some_without = false;
@@ -417,7 +418,7 @@ TEST_P(Conformance, Rule11PreconditionOrder) {
 TEST_P(Conformance, Rule12PreconditionsIgnoredOnErrors) {
   const Rep& rep = Reps().front();
   const std::string stale =
-      std::string(example_assets::kManifest.prefix) + "css/site.AAAAAAAAAA.css";
+      std::string(public_assets::kManifest.prefix) + "css/site.AAAAAAAAAA.css";
   for (const RequestFields& f :
        {RequestFields{{"If-Match", "\"x\""}}, RequestFields{{"If-None-Match", "*"}},
         RequestFields{{"If-Unmodified-Since", Http(0)}}}) {
@@ -712,7 +713,7 @@ std::string Chosen(const Exchange& e) {
 
 // 26. Accept-Encoding as RFC 9110 §12.5.3 reads it, highest weight first, smallest on a tie.
 TEST_P(Conformance, Rule26Negotiation) {
-  const kv_assets::Manifest& m = example_assets::kManifest;
+  const kv_assets::Manifest& m = public_assets::kManifest;
   for (const kv_assets::Asset& a : m.assets) {
     const std::span<const kv_assets::Variant> variants = m.VariantsOf(a);
     const auto has = [&](std::string_view coding) {

@@ -1,6 +1,6 @@
 // Hostile requests: path traversal in every spelling, request smuggling, absurd sizes and
 // garbage in every field the server reads. Each case runs through the runtime API
-// (kv_assets::Server on the example's manifest) and over real HTTP through the example server,
+// (kv_assets::Server) and over real HTTP through each serving component (test_servers.h),
 // sent as raw bytes so that nothing on the client side cleans it up. Every answer must be one
 // of the statuses its case allows (400, 404, 416, 431, or the correct answer), must come
 // within the client's timeout (no hang), must leave the server up, and may carry no byte that
@@ -10,7 +10,9 @@
 // The RFC rules themselves are conformance_test.cc's; this file is about surviving abuse.
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -18,14 +20,15 @@
 #include <vector>
 
 #include "content_range.h"
-#include "example_assets.h"
+#include "public_assets.h"
 #include "gtest/gtest.h"
 #include "kv_assets/server.h"
-#include "test_support.h"
+#include "http_client.h"
+#include "test_servers.h"
 
 namespace {
 
-namespace ex = kv_assets_example_test;
+namespace ex = kv_assets_test;
 namespace http = ex::http;
 
 using ex::Exchange;
@@ -39,6 +42,9 @@ struct Case {
   Fields fields;
   std::set<int> api;   // statuses allowed through the API; empty: not an API case
   std::set<int> http;  // over HTTP; empty: not an HTTP case
+  // Over cpp-httplib, where it differs (it refuses some requests before Mount() sees them);
+  // empty: as `http`.
+  std::set<int> httplib = {};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -47,7 +53,7 @@ struct Case {
 const std::map<std::string, std::string_view>& BytesByEtag() {
   static const auto* const bytes = [] {
     auto* m = new std::map<std::string, std::string_view>;
-    const kv_assets::Manifest& manifest = example_assets::kManifest;
+    const kv_assets::Manifest& manifest = public_assets::kManifest;
     for (const kv_assets::Asset& a : manifest.assets) {
       (*m)[std::string(a.etag())] = manifest.Body(a);
       for (const kv_assets::Variant& v : manifest.VariantsOf(a)) {
@@ -71,15 +77,14 @@ void ExpectOnlyManifestBytes(const Exchange& a, bool head, const std::string& wh
     static const std::set<std::string> kTexts = {
         "400 Bad Request\n",           "404 Not Found\n",
         "405 Method Not Allowed\n",    "406 Not Acceptable\n",
-        "412 Precondition Failed\n",   "413 Content Too Large\n",
-        "416 Range Not Satisfiable\n", "431 Request Header Fields Too Large\n"};
+        "412 Precondition Failed\n",   "413 Content Too Large\n",  "414 URI Too Long\n",
+        "416 Range Not Satisfiable\n", "431 Request Header Fields Too Large\n",
+        // cpp-httplib's own refusals (a 414, an unparsable request line) have no body.
+        ""};
     EXPECT_TRUE(kTexts.count(a.body)) << "error body: " << a.body.substr(0, 200);
     return;
   }
-  if (a.status == 200 && a.Get("cache-control") == "no-cache" &&
-      a.Get("content-type").starts_with("text/html")) {
-    return;  // the example's own home page, reached by "/" in any form (rule 33)
-  }
+  if (a.status == 200 && a.body == ex::kHomePage) return;  // "/" in any form (rule 33)
   const auto it = BytesByEtag().find(a.Get("etag"));
   ASSERT_NE(it, BytesByEtag().end()) << "ETag " << a.Get("etag") << " names no representation";
   const std::string_view bytes = it->second;
@@ -120,7 +125,7 @@ void ExpectOnlyManifestBytes(const Exchange& a, bool head, const std::string& wh
 // The two ways in.
 
 Exchange ThroughApi(const Case& c) {
-  static const kv_assets::Server server(example_assets::kManifest);
+  static const kv_assets::Server server(public_assets::kManifest);
   return ex::HandleThroughApi(server, c.method, c.target, c.fields);
 }
 
@@ -141,11 +146,11 @@ std::string ManyRanges(std::size_t n) {
 }
 
 const std::string& Css() {
-  static const std::string url(example_assets::kManifest.Find("css/site.css")->url());
+  static const std::string url(public_assets::kManifest.Find("css/site.css")->url());
   return url;
 }
 const std::string& CssEtag() {
-  static const std::string etag(example_assets::kManifest.Find("css/site.css")->etag());
+  static const std::string etag(public_assets::kManifest.Find("css/site.css")->etag());
   return etag;
 }
 
@@ -190,19 +195,32 @@ std::vector<Case> Cases() {
       {"absolute-form-no-path", "GET", "https://evil.example", {}, k404, {200}},  // HTTP: the home page (rule 33),
       {"authority-form", "CONNECT", "127.0.0.1:22", {}, {405}, {400, 405}},
       {"asterisk-get", "GET", "*", {}, k400, k400},
+      // cpp-httplib cuts a fragment off before Mount sees the target, and refuses a second
+      // "?" (kv_assets/httplib.h).
+      {"fragment", "GET", css + "#x", {}, k400, k400, {200}},
+      {"two-question-marks", "GET", css + "?a?b", {}, {200}, {200}, {400}},
       {"asterisk-options", "OPTIONS", "*", {}, {405}, {405}},
       {"lowercase-method", "get", css, {}, {405}, {400, 405}},
       // Sizes.
       {"long-path", "GET", "/static/" + std::string(5000, 'a'), {}, k404, k404},
-      {"longer-than-any-url", "GET", "/static/" + std::string(100000, 'a'), {}, k404, kTooLarge},
+      // cpp-httplib limits the request line (414) and each field line (8 KiB: 400), not the
+      // number of fields.
+      {"longer-than-any-url",
+       "GET",
+       "/static/" + std::string(100000, 'a'),
+       {},
+       k404,
+       kTooLarge,
+       {414}},
       {"long-encoded-path", "GET", "/static/" + Repeat("%41", 2000), {}, k404, k404},
       {"long-header-value",
        "GET",
        css,
        {{"If-None-Match", Repeat("\"x\", ", 5000)}},
        {200},
-       kTooLarge},
-      {"many-headers", "GET", css, Fields(2000, {"X-Junk", "y"}), {200}, kTooLarge},
+       kTooLarge,
+       {400}},
+      {"many-headers", "GET", css, Fields(2000, {"X-Junk", "y"}), {200}, kTooLarge, {200}},
       {"duplicate-inm", "GET", css, Fields(50, {"If-None-Match", "\"nope\""}), {200}, {200}},
       {"duplicate-inm-one-matches",
        "GET",
@@ -229,7 +247,7 @@ std::vector<Case> Cases() {
        {200}},
       // Ranges.
       {"hundreds-of-ranges", "GET", css, {{"Range", ManyRanges(500)}}, {200}, {200}},
-      {"thousands-of-ranges", "GET", css, {{"Range", ManyRanges(5000)}}, {200}, kTooLarge},
+      {"thousands-of-ranges", "GET", css, {{"Range", ManyRanges(5000)}}, {200}, kTooLarge, {400}},
       {"eight-ranges", "GET", css, {{"Range", ManyRanges(8)}}, {206}, {206}},
       {"same-range-eight-times",
        "GET",
@@ -319,29 +337,60 @@ TEST(Hostile, EveryCaseThroughTheApi) {
   }
 }
 
-class HostileHttp : public ::testing::Test {
+// Parameter: a kind of test server.
+class HostileHttp : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(server_.Start()); }
+  void SetUp() override {
+    server_ = ex::StartTestServer(GetParam(), assets_);
+    ASSERT_TRUE(server_ != nullptr && server_->port() != 0) << GetParam() << " did not start";
+  }
+  std::uint16_t port() const { return server_->port(); }
+
+  // The statuses case `c` may get from this server.
+  const std::set<int>& Allowed(const Case& c) const {
+    return GetParam() == "httplib" && !c.httplib.empty() ? c.httplib : c.http;
+  }
 
   // The server still answers a plain request.
   void ExpectAlive(const std::string& after) {
-    const ex::Reply r = ex::Fetch(server_.port(), http::verb::get, Css());
+    const ex::Reply r = ex::Fetch(port(), http::verb::get, Css());
     EXPECT_EQ(r.response.result_int(), 200) << "after " << after;
   }
 
-  ex::ServerProcess server_;
+  // Whether the server reads requests that arrive in one write with an earlier one:
+  // cpp-httplib 0.11.4 drops the bytes it read past the end of a request.
+  bool ReadsPipelinedRequests() const { return GetParam() != "httplib"; }
+
+  // Sends `first`, then `then`, and returns every byte the server sent until it closed: in
+  // one write, or, to a server that does not read pipelined requests, `then` only once the
+  // answer to `first` has come.
+  std::string Converse(const std::string& first, const std::string& then) {
+    if (ReadsPipelinedRequests()) return ex::SendRaw(port(), first + then);
+    ex::HttpClient client(port());
+    client.AllowEarlyClose();
+    client.SendRaw(first);
+    std::string raw = client.ReceiveRaw();
+    client.SendRaw(then);
+    return raw + client.ReceiveAll();
+  }
+
+  const kv_assets::Server assets_{public_assets::kManifest};
+  std::unique_ptr<ex::TestServer> server_;
 };
 
-TEST_F(HostileHttp, EveryCaseOverHttp) {
+INSTANTIATE_TEST_SUITE_P(Servers, HostileHttp, ::testing::ValuesIn(ex::TestServerKinds()),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(HostileHttp, EveryCaseOverHttp) {
   for (const Case& c : Cases()) {
     if (c.http.empty()) continue;
     const bool head = c.method == "HEAD";
     const std::string raw =
-        ex::SendRaw(server_.port(), ex::RawRequest(c.method, c.target, c.fields));
+        ex::SendRaw(port(), ex::RawRequest(c.method, c.target, c.fields));
     const std::vector<ex::Reply> replies = ex::ParseAll(raw, head);
     ASSERT_EQ(replies.size(), 1u) << c.name << ":\n" << raw.substr(0, 500);
     const Exchange a = ex::ToExchange(replies[0]);
-    EXPECT_TRUE(c.http.count(a.status)) << c.name << ": " << a.status;
+    EXPECT_TRUE(Allowed(c).count(a.status)) << c.name << ": " << a.status;
     ExpectOnlyManifestBytes(a, head, "http " + c.name);
   }
   ExpectAlive("the table");
@@ -350,7 +399,7 @@ TEST_F(HostileHttp, EveryCaseOverHttp) {
 // Bytes that try to make the server see two requests where there is one (or one where there
 // are two). Each is followed on the same connection by a plain request that closes it: the
 // server must answer exactly the requests a correct parser sees, or reject and close.
-TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
+TEST_P(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
   const std::string css = Css();
   const std::string smuggled = "GET /static/js/app.js HTTP/1.1\r\nHost: x\r\n\r\n";
   const std::string last = ex::RawRequest("GET", css, {});
@@ -390,7 +439,7 @@ TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
       {"huge-body", "GET " + css + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n", ""},
   };
   for (const Attempt& a : attempts) {
-    const std::string raw = ex::SendRaw(server_.port(), a.head + "\r\n" + a.body + last);
+    const std::string raw = Converse(a.head + "\r\n" + a.body, last);
     const std::vector<ex::Reply> replies = ex::ParseAll(raw, false);
     ASSERT_FALSE(replies.empty()) << a.name;
     for (const ex::Reply& r : replies) {
@@ -400,11 +449,14 @@ TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
       EXPECT_EQ(answer.body.find("export"), std::string::npos) << a.name << ": smuggled through";
     }
     const int first = replies[0].response.result_int();
-    if (a.name == "huge-body") {
+    // Mount answers without reading a body, then closes; AssetServer checks its limit first.
+    if (a.name == "huge-body" && GetParam() != "httplib") {
       EXPECT_EQ(first, 413) << "a body over the limit is Content Too Large, not a bad request";
     }
     if (replies.size() == 1) {
-      EXPECT_TRUE(first == 400 || first == 413 || first == 431 || first == 501)
+      // Rejected; or answered, then closed without reading on (Mount with a body it did not
+      // read).
+      EXPECT_TRUE(first == 400 || first == 413 || first == 431 || first == 501 || first == 200)
           << a.name << ": one answer, " << first;
     } else {
       // Read as one request with a body, then the plain request.
@@ -417,13 +469,16 @@ TEST_F(HostileHttp, SmugglingAttemptsAreRejectedOrReadAsOneRequest) {
 }
 
 // A hundred requests in one write, then one that closes: a hundred and one answers, in order.
-TEST_F(HostileHttp, PipelinedRequestsAreAnsweredInOrder) {
+TEST_P(HostileHttp, PipelinedRequestsAreAnsweredInOrder) {
+  if (!ReadsPipelinedRequests()) {
+    GTEST_SKIP() << GetParam() << " does not read pipelined requests (kv_assets/httplib.h)";
+  }
   std::string raw;
   for (int i = 0; i < 100; ++i) {
     raw += ex::RawRequest("GET", i % 3 ? Css() : "/static/nope", {}, false);
   }
   raw += ex::RawRequest("GET", Css(), {});
-  const std::vector<ex::Reply> replies = ex::ParseAll(ex::SendRaw(server_.port(), raw), false);
+  const std::vector<ex::Reply> replies = ex::ParseAll(ex::SendRaw(port(), raw), false);
   ASSERT_EQ(replies.size(), 101u);
   for (std::size_t i = 0; i < replies.size(); ++i) {
     EXPECT_EQ(replies[i].response.result_int(), i < 100 && i % 3 == 0 ? 404 : 200) << i;

@@ -1,30 +1,16 @@
-// Test support for the example's tests: start kv-assets-example on a free port, talk HTTP/1.1
-// to it with Beast or in raw bytes, and parse what comes back byte for byte; or ask
-// kv_assets::Server directly and see the answer the same way (Exchange).
-//
-// Every wait is bounded (kTimeout) and the server is killed when its ServerProcess goes,
-// however the test ends; on Linux it also dies with the test process.
+// An HTTP/1.1 client for tests: talk to a server on 127.0.0.1 with Beast or in raw bytes, and
+// parse what comes back byte for byte; or ask kv_assets::Server directly and see the answer
+// the same way (Exchange). Used by the serving components' tests (tests/serving) and by the
+// example's (examples/beast_server). Every wait is bounded (kTimeout).
 //
 // Example:
-//   ServerProcess server;
-//   ASSERT_NO_FATAL_FAILURE(server.Start());
-//   Reply reply = Fetch(server.port(), http::verb::get, "/static/css/site.css",
+//   Reply reply = Fetch(port, http::verb::get, "/static/css/site.css",
 //                       {{http::field::accept_encoding, "br"}});
-//   Exchange e = SendOverHttp(server.port(), "GET", "/static/css/site.css",
-//                             {{"Accept-Encoding", "br"}});
+//   Exchange e = SendOverHttp(port, "GET", "/static/css/site.css", {{"Accept-Encoding", "br"}});
 //   EXPECT_EQ(e.Get("Content-Encoding"), "br");
 
-#ifndef KV_ASSETS_EXAMPLES_BEAST_SERVER_TEST_SUPPORT_H_
-#define KV_ASSETS_EXAMPLES_BEAST_SERVER_TEST_SUPPORT_H_
-
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
+#ifndef KV_ASSETS_TESTS_SERVING_HTTP_CLIENT_H_
+#define KV_ASSETS_TESTS_SERVING_HTTP_CLIENT_H_
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -54,7 +40,7 @@
 #include "kv_assets/http_date.h"
 #include "kv_assets/server.h"
 
-namespace kv_assets_example_test {
+namespace kv_assets_test {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -65,9 +51,10 @@ using Fields = std::initializer_list<std::pair<http::field, std::string_view>>;
 
 constexpr std::chrono::seconds kTimeout(10);
 
-// The bytes of public/<path> (KV_ASSETS_EXAMPLE_PUBLIC_DIR), to compare with what is served.
+// The bytes of public/<path> (KV_ASSETS_PUBLIC_DIR, the folder the test embeds), to compare
+// with what is served.
 inline std::string ReadPublicFile(std::string_view path) {
-  std::ifstream in(std::string(KV_ASSETS_EXAMPLE_PUBLIC_DIR) + "/" + std::string(path),
+  std::ifstream in(std::string(KV_ASSETS_PUBLIC_DIR) + "/" + std::string(path),
                    std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot read public/" << path;
   std::ostringstream out;
@@ -82,102 +69,20 @@ inline std::string Field(const HttpResponse& res, std::string_view name) {
   return std::string(res[beast::string_view(name.data(), name.size())]);
 }
 
-// The running example, started with --port=0. Killed (SIGKILL) on destruction if still alive.
-class ServerProcess {
- public:
-  ServerProcess() = default;
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  ~ServerProcess() { Kill(); }
-
-  // Starts the example and reads the line naming its URL, waiting at most kTimeout.
-  // `extra`: more flags for the example, e.g. "--sendfile-min=1".
-  void Start(std::vector<std::string> extra = {}) {
-    int fds[2];
-    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0) << std::strerror(errno);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    ASSERT_GE(pid_, 0) << std::strerror(errno);
-    if (pid_ == 0) {
-#ifdef __linux__
-      // However the test process ends (crash, ctest timeout), the server goes with it.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(1);
-#endif
-      dup2(fds[1], STDOUT_FILENO);
-      std::vector<char*> argv = {const_cast<char*>(KV_ASSETS_EXAMPLE_BINARY),
-                                 const_cast<char*>("--port=0")};
-      for (std::string& flag : extra) argv.push_back(flag.data());
-      argv.push_back(nullptr);
-      execv(KV_ASSETS_EXAMPLE_BINARY, argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    stdout_fd_ = fds[0];
-
-    std::string output;
-    ASSERT_TRUE(ReadLine(output)) << "no URL line from " << KV_ASSETS_EXAMPLE_BINARY << " within "
-                                  << kTimeout.count() << " s; got: " << output;
-    static const std::regex kLine(
-        R"(kv-assets example: serving on http://127\.0\.0\.1:([0-9]+)/\n)");
-    std::smatch match;
-    ASSERT_TRUE(std::regex_match(output, match, kLine)) << "stdout: " << output;
-    port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
-    ASSERT_NE(port_, 0);
+// Feeds the start of `raw` to `parser`, body included (eager), until it holds one whole
+// response, wants more bytes than there are (`ec` is http::error::need_more), or fails;
+// returns how many bytes it took.
+inline std::size_t PutResponse(http::response_parser<http::string_body>& parser,
+                               std::string_view raw, beast::error_code& ec) {
+  parser.eager(true);
+  std::size_t used = 0;
+  while (!ec && !parser.is_done()) {
+    const std::size_t n = parser.put(net::buffer(raw.data() + used, raw.size() - used), ec);
+    used += n;
+    if (n == 0) break;
   }
-
-  std::uint16_t port() const { return port_; }
-
-  // Sends `signal` and waits at most kTimeout for the process to end; returns its wait
-  // status, or nullopt if it is still running.
-  std::optional<int> SignalAndWait(int signal) {
-    if (pid_ <= 0) return std::nullopt;
-    kill(pid_, signal);
-    const auto deadline = std::chrono::steady_clock::now() + kTimeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return status;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return std::nullopt;
-  }
-
- private:
-  // Reads stdout up to and including the first '\n' into `out`; false on timeout or EOF.
-  // Whatever follows the newline in the same read is kept too, so that a test can see it.
-  bool ReadLine(std::string& out) {
-    const auto deadline = std::chrono::steady_clock::now() + kTimeout;
-    while (out.find('\n') == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd pfd{stdout_fd_, POLLIN, 0};
-      if (poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
-      char chunk[256];
-      const ssize_t n = read(stdout_fd_, chunk, sizeof chunk);
-      if (n <= 0) return false;  // the server exited before saying where it listens
-      out.append(chunk, static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  void Kill() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);  // bounded: SIGKILL cannot be ignored
-      pid_ = -1;
-    }
-    if (stdout_fd_ >= 0) close(stdout_fd_);
-    stdout_fd_ = -1;
-  }
-
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
-  std::uint16_t port_ = 0;
-};
+  return used;
+}
 
 // One client connection. Each operation runs the client's own io_context until it completes
 // or kTimeout passes; failures are reported as test failures, never as a hang.
@@ -211,6 +116,31 @@ class HttpClient {
     parser.skip(head);
     Check("read", Run([&](auto handler) { http::async_read(stream_, buffer_, parser, handler); }));
     return parser.release();
+  }
+
+  // Reads one response and returns its bytes as sent (or, if the server closes first, what it
+  // sent); `head` as for Receive. What follows it stays for the next read.
+  std::string ReceiveRaw(bool head = false) {
+    std::string raw = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    for (;;) {
+      http::response_parser<http::string_body> parser;
+      parser.skip(head);
+      beast::error_code ec;
+      const std::size_t used = PutResponse(parser, raw, ec);
+      if (!ec && parser.is_done()) {
+        const std::string rest = raw.substr(used);
+        buffer_.commit(net::buffer_copy(buffer_.prepare(rest.size()), net::buffer(rest)));
+        return raw.substr(0, used);
+      }
+      if (ec && ec != http::error::need_more) return raw;
+      char chunk[4096];
+      std::size_t n = 0;
+      const beast::error_code read_ec =
+          Run([&](auto handler) { stream_.async_read_some(net::buffer(chunk), handler); }, &n);
+      raw.append(chunk, n);
+      if (read_ec) return raw;
+    }
   }
 
   // Reads until the server closes the connection; returns every byte it sent.
@@ -283,21 +213,6 @@ struct Reply {
   std::string trailing;
 };
 
-// Feeds the start of `raw` to `parser`, body included (eager), until it holds one whole
-// response, wants more bytes than there are (`ec` is http::error::need_more), or fails;
-// returns how many bytes it took.
-inline std::size_t PutResponse(http::response_parser<http::string_body>& parser,
-                               std::string_view raw, beast::error_code& ec) {
-  parser.eager(true);
-  std::size_t used = 0;
-  while (!ec && !parser.is_done()) {
-    const std::size_t n = parser.put(net::buffer(raw.data() + used, raw.size() - used), ec);
-    used += n;
-    if (n == 0) break;
-  }
-  return used;
-}
-
 // Parses `raw` as one response; `head` as for HttpClient::Receive.
 inline Reply ParseReply(std::string_view raw, bool head) {
   http::response_parser<http::string_body> parser;
@@ -317,7 +232,7 @@ inline Reply ParseReply(std::string_view raw, bool head) {
 // HttpClient::Receive, for every one of them.
 inline std::vector<Reply> ParseAll(std::string_view raw, bool head) {
   std::vector<Reply> out;
-  while (!raw.empty() && out.size() < 1000) {
+  while (!raw.empty() && out.size() < 100000) {
     http::response_parser<http::string_body> parser;
     parser.skip(head);
     beast::error_code ec;
@@ -459,6 +374,6 @@ inline std::string SendRaw(std::uint16_t port, std::string_view raw) {
   return client.ReceiveAll();
 }
 
-}  // namespace kv_assets_example_test
+}  // namespace kv_assets_test
 
-#endif  // KV_ASSETS_EXAMPLES_BEAST_SERVER_TEST_SUPPORT_H_
+#endif  // KV_ASSETS_TESTS_SERVING_HTTP_CLIENT_H_

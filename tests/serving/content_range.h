@@ -1,21 +1,20 @@
 // A Content-Range field value read back, for tests that check a 206 body is the slice it
 // claims to be. Standard headers only: the fuzz targets (tests/fuzz, libFuzzer with clang)
-// include it as well as the example's tests, and it lives here so that the example still
-// builds on its own against an installed package.
+// include it as well as the serving tests.
 //
 // Example:
 //   std::uint64_t first = 0, last = 0, length = 0;
 //   ASSERT_TRUE(ParseContentRange(exchange.Get("Content-Range"), first, last, length));
 //   EXPECT_EQ(body, bytes.substr(first, last - first + 1));
 
-#ifndef KV_ASSETS_EXAMPLES_BEAST_SERVER_CONTENT_RANGE_H_
-#define KV_ASSETS_EXAMPLES_BEAST_SERVER_CONTENT_RANGE_H_
+#ifndef KV_ASSETS_TESTS_SERVING_CONTENT_RANGE_H_
+#define KV_ASSETS_TESTS_SERVING_CONTENT_RANGE_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace kv_assets_example_test {
+namespace kv_assets_test {
 
 // Reads "bytes <first>-<last>/<length>" (RFC 9110 §14.4, a satisfied range) into the three
 // numbers. False when the value is malformed, a number has more than 19 digits, or the value
@@ -41,6 +40,6 @@ inline bool ParseContentRange(std::string_view v, std::uint64_t& first, std::uin
   return number(length) && v.empty() && first <= last && last < length;
 }
 
-}  // namespace kv_assets_example_test
+}  // namespace kv_assets_test
 
-#endif  // KV_ASSETS_EXAMPLES_BEAST_SERVER_CONTENT_RANGE_H_
+#endif  // KV_ASSETS_TESTS_SERVING_CONTENT_RANGE_H_
