@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# End to end: the example server (Boost.Beast + kv_assets::Server, one thread) against nginx
-# (one worker, sendfile, etag on, access_log off) serving the same files on loopback, driven by
-# wrk. Both servers are pinned to core 0 and wrk to core 1 where the machine has two cores.
+# End to end, three servers on the same files over loopback, driven by wrk:
+#  - AssetServer: the Beast example (kv_assets::beast::AssetServer), one thread;
+#  - httplib: the cpp-httplib example (kv_assets::httplib::Mount), a pool of HTTPLIB_THREADS
+#    threads (cpp-httplib gives each open connection a thread of its own);
+#  - nginx: one worker, sendfile, etag on, access_log off.
+# Every server is pinned to core 0 and wrk to core 1 where the machine has two cores. For
+# httplib that pins all its threads to core 0: one core for each server, like nginx's one
+# worker and AssetServer's one thread, is the fair comparison.
 #
 #   bench/e2e.sh [build-dir]        (default: build/bench; configured and built if missing)
-#   DURATION=10 CONNECTIONS=32 ROUNDS=2 bench/e2e.sh
+#   DURATION=10 CONNECTIONS=32 ROUNDS=2 HTTPLIB_THREADS=64 bench/e2e.sh
 #
 # Cases: a ~2 KB stylesheet, a ~200 KB script (both identity, no Accept-Encoding, as nginx
 # without gzip_static would send them), and a 304 revalidation of the stylesheet. Each case runs
-# ROUNDS times, alternating which server goes first; the table has the median requests/s and
-# the ratio example/nginx, and the server CPU time per request of each. Not part of the test suite.
+# ROUNDS rounds of one run per server, the servers' order changing from round to round (the
+# machine's speed drifts). The first table has the median requests/s of each server, the ratios
+# to nginx, and each server's CPU time per request; the second, wrk's own CPU time per request
+# against each server. Not part of the test suite.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +24,8 @@ build="${1:-$root/build/bench}"
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-32}"
 rounds="${ROUNDS:-2}"
+# At least one thread per connection: a connection beyond the pool would wait for a free thread.
+httplib_threads="${HTTPLIB_THREADS:-$((connections > 32 ? 2 * connections : 64))}"
 work="$(mktemp -d /tmp/kv-assets-e2e.XXXXXX)"
 say() { printf 'bench/e2e.sh: %s\n' "$*" >&2; }
 
@@ -31,11 +40,14 @@ fi
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 
 server="$build/bench/kv_assets_bench_server"
-if [ ! -x "$server" ]; then
+httplib_server="$build/bench/kv_assets_bench_httplib_server"
+if [ ! -x "$server" ] || [ ! -x "$httplib_server" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DKV_ASSETS_BUILD_BENCHMARKS=ON -DKV_ASSETS_BUILD_TESTS=OFF >/dev/null
 fi
-cmake --build "$build" --target kv_assets_bench_server >/dev/null
+grep -q kv_assets_bench_httplib_server "$build/build.ninja" ||
+  { say "no httplib target in $build: is libcpp-httplib-dev installed?"; exit 1; }
+cmake --build "$build" --target kv_assets_bench_server kv_assets_bench_httplib_server >/dev/null
 public="$build/bench/e2e-public"
 
 server_cpu=() client_cpu=()
@@ -54,13 +66,21 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# The example server, one thread.
-"${server_cpu[@]}" "$server" --address=127.0.0.1 --port=0 --threads=1 >"$work/example.out" &
-pids+=($!)
-example_pid=$!  # taskset execs the server, so this is its pid
-for _ in $(seq 100); do grep -q serving "$work/example.out" 2>/dev/null && break; sleep 0.05; done
-example="$(sed -n 's|.*serving on \(http://[^/]*\)/.*|\1|p' "$work/example.out")"
-[ -n "$example" ] || { say "the example server did not start"; exit 1; }
+# start_server NAME BINARY FLAGS...: starts it on core 0 and a free port; sets NAME_pid (taskset
+# execs the server, so $! is its pid) and NAME_url from the line it prints.
+start_server() {
+  local name="$1" binary="$2" url
+  shift 2
+  "${server_cpu[@]}" "$binary" --address=127.0.0.1 --port=0 "$@" >"$work/$name.out" &
+  pids+=($!)
+  printf -v "${name}_pid" %s $!
+  for _ in $(seq 100); do grep -q serving "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
+  url="$(sed -n 's|.*serving on \(http://[^/]*\)/.*|\1|p' "$work/$name.out")"
+  [ -n "$url" ] || { say "$binary did not start"; exit 1; }
+  printf -v "${name}_url" %s "$url"
+}
+start_server asset "$server" --threads=1
+start_server httplib "$httplib_server" --threads="$httplib_threads"
 
 # nginx, one worker, on the same files.
 nginx_port="$(free_port)"
@@ -91,17 +111,18 @@ http {
 EOF
 "${server_cpu[@]}" "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
-nginx="http://127.0.0.1:$nginx_port"
-for _ in $(seq 100); do curl -sf -o /dev/null "$nginx/static/e2e/small.css" && break; sleep 0.05; done
-nginx_worker="$(pgrep -P "${pids[1]}" | head -1 || true)"  # the master forks the one worker
-[ -n "$nginx_worker" ] || { say "nginx has no worker process"; exit 1; }
+nginx_master=$!
+nginx_url="http://127.0.0.1:$nginx_port"
+for _ in $(seq 100); do curl -sf -o /dev/null "$nginx_url/static/e2e/small.css" && break; sleep 0.05; done
+nginx_pid="$(pgrep -P "$nginx_master" | head -1 || true)"  # the master forks the one worker
+[ -n "$nginx_pid" ] || { say "nginx has no worker process"; exit 1; }
 
 etag_of() { curl -sI "$1" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p'; }
 # The tagged name the pages would link: the tag (the ETag's first 10 characters) before the
 # file name's first dot.
 tagged() {
   local path="$1" etag tag dir base
-  etag="$(etag_of "$example/static/$path")"
+  etag="$(etag_of "$asset_url/static/$path")"
   tag="${etag:1:10}"
   dir="$(dirname "$path")"
   base="$(basename "$path")"
@@ -109,74 +130,106 @@ tagged() {
 }
 small_tagged="$(tagged e2e/small.css)"
 large_tagged="$(tagged e2e/large.js)"
-for url in "$example/static/$small_tagged" "$example/static/$large_tagged" \
-  "$nginx/static/e2e/small.css" "$nginx/static/e2e/large.js"; do
-  code="$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$url")"
-  say "check $url -> $code"
-  [ "${code%% *}" = 200 ] || { say "not a 200: $url"; exit 1; }
+servers=(asset httplib nginx)
+declare -A small large etag
+for who in asset httplib; do
+  url_var="${who}_url"
+  small[$who]="${!url_var}/static/$small_tagged"
+  large[$who]="${!url_var}/static/$large_tagged"
 done
-example_etag="$(etag_of "$example/static/$small_tagged")"
-nginx_etag="$(etag_of "$nginx/static/e2e/small.css")"
+small[nginx]="$nginx_url/static/e2e/small.css"
+large[nginx]="$nginx_url/static/e2e/large.js"
+for who in "${servers[@]}"; do
+  for url in "${small[$who]}" "${large[$who]}"; do
+    code="$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$url")"
+    say "check $url -> $code"
+    [ "${code%% *}" = 200 ] || { say "not a 200: $url"; exit 1; }
+  done
+  etag[$who]="$(etag_of "${small[$who]}")"
+  code="$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: ${etag[$who]}" "${small[$who]}")"
+  say "check revalidation of ${small[$who]} -> $code"
+  [ "$code" = 304 ] || { say "not a 304: ${small[$who]}"; exit 1; }
+done
 
-# run_wrk PID URL [HEADER]: prints "requests/s CPU-µs/request", the second being the CPU time
-# (user + system, from /proc) the server process PID spent per request while wrk ran. Where wrk
-# saturates its own core first, both servers reach about the same requests/s, and the CPU each
-# spent per request is what still tells them apart. Fails if any response was not 2xx/3xx.
+# run_wrk PID URL [HEADER]: prints "requests/s server-CPU-µs/request wrk-CPU-µs/request": the
+# CPU time (user + system) the server process PID spent per request while wrk ran, from
+# /proc/PID/stat (all its threads), and wrk's own, from bash's `time`. Where wrk saturates its
+# own core first, the servers reach about the same requests/s, and the CPU each spent per
+# request is what still tells them apart. Fails if any response was not 2xx/3xx.
 # Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the command name (which
 # may hold spaces).
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 run_wrk() {
-  local pid="$1" url="$2" header="${3:-}" out before after
+  local pid="$1" url="$2" header="${3:-}" out before after client TIMEFORMAT='%3U %3S'
   local args=(-t1 "-c$connections" "-d${duration}s")
   [ -n "$header" ] && args+=(-H "$header")
   before="$(cpu_ticks "$pid")"
-  out="$("${client_cpu[@]}" wrk "${args[@]}" "$url")"
+  { time "${client_cpu[@]}" wrk "${args[@]}" "$url" >"$work/wrk.out" 2>&1; } 2>"$work/wrk.time"
   after="$(cpu_ticks "$pid")"
+  out="$(cat "$work/wrk.out")"
+  client="$(awk '{ print $1 + $2 }' "$work/wrk.time")"
   if grep -q "Non-2xx or 3xx" <<<"$out"; then
     say "errors from $url:"
     echo "$out" >&2
     exit 1
   fi
+  grep -q "Socket errors" <<<"$out" && say "$url: $(grep "Socket errors" <<<"$out")"
   local rps requests
   rps="$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' <<<"$out")"
   requests="$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")"
-  awk -v r="$rps" -v n="$requests" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%s %.2f\n", r, (n > 0 ? t / hz * 1e6 / n : 0) }'
+  awk -v r="$rps" -v n="$requests" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v c="$client" \
+    'BEGIN { printf "%s %.2f %.2f\n", r, (n > 0 ? t / hz * 1e6 / n : 0), (n > 0 ? c * 1e6 / n : 0) }'
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR + 1) / 2; print (NR % 2) ? a[m] : (a[NR/2] + a[NR/2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-printf '\nmachine: %s cores, %s, nginx %s, %s; %s s per run, %s connections, %s rounds\n' \
-  "$(nproc)" "$(uname -m)" "$("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///')" "$(date -u +%F)" \
-  "$duration" "$connections" "$rounds"
-printf '| case | example req/s | nginx req/s | example / nginx | example CPU µs/req | nginx CPU µs/req | nginx CPU / example CPU |\n| --- | --- | --- | --- | --- | --- | --- |\n'
-bench_case() {  # bench_case LABEL EXAMPLE_URL NGINX_URL [EXAMPLE_HEADER NGINX_HEADER]
-  local label="$1" ex_url="$2" ng_url="$3" ex_header="${4:-}" ng_header="${5:-}"
-  local ex=() ng=() ex_cpu=() ng_cpu=() result
+# The servers' order in round r is orders[(r - 1) % 6]: each server goes first, second and last
+# once in any three consecutive rounds, and all six orders come up in six.
+orders=("asset httplib nginx" "httplib nginx asset" "nginx asset httplib"
+        "asset nginx httplib" "nginx httplib asset" "httplib asset nginx")
+declare -A label=([asset]=AssetServer [httplib]=httplib [nginx]=nginx)
+
+printf '\nmachine: %s cores, %s, kernel %s, nginx %s, cpp-httplib %s, %s; %s s per run, %s connections, %s rounds, %s httplib threads\n' \
+  "$(nproc)" "$(uname -m)" "$(uname -r)" "$("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///')" \
+  "$(pkg-config --modversion cpp-httplib 2>/dev/null || echo '?')" "$(date -u '+%F %H:%M UTC')" \
+  "$duration" "$connections" "$rounds" "$httplib_threads"
+table="| case | AssetServer req/s | httplib req/s | nginx req/s | AssetServer / nginx | httplib / nginx | AssetServer CPU µs/req | httplib CPU µs/req | nginx CPU µs/req |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+client_table="| case | wrk CPU µs/req against AssetServer | against httplib | against nginx |
+| --- | --- | --- | --- |"
+bench_case() {  # bench_case LABEL URL-ARRAY [revalidate]
+  local name="$1" revalidate="${3:-}"
+  local -n urls="$2"
+  local -A rps=() cpu=() client=()
+  local result header pid_var r c w
   for round in $(seq "$rounds"); do
-    for who in $( [ $((round % 2)) -eq 1 ] && echo "ex ng" || echo "ng ex"); do
-      if [ "$who" = ex ]; then
-        result="$(run_wrk "$example_pid" "$ex_url" "$ex_header")"
-        ex+=("${result% *}")
-        ex_cpu+=("${result#* }")
-      else
-        result="$(run_wrk "$nginx_worker" "$ng_url" "$ng_header")"
-        ng+=("${result% *}")
-        ng_cpu+=("${result#* }")
-      fi
+    for who in ${orders[$(((round - 1) % 6))]}; do
+      header=""
+      [ -n "$revalidate" ] && header="If-None-Match: ${etag[$who]}"
+      pid_var="${who}_pid"
+      result="$(run_wrk "${!pid_var}" "${urls[$who]}" "$header")"
+      read -r r c w <<<"$result"
+      say "$name, round $round: ${label[$who]} $r req/s, server $c µs/req, wrk $w µs/req"
+      rps[$who]+="$r "
+      cpu[$who]+="$c "
+      client[$who]+="$w "
     done
   done
-  local ex_median ng_median ex_cpu_median ng_cpu_median
-  ex_median="$(printf '%s\n' "${ex[@]}" | median)"
-  ng_median="$(printf '%s\n' "${ng[@]}" | median)"
-  ex_cpu_median="$(printf '%s\n' "${ex_cpu[@]}" | median)"
-  ng_cpu_median="$(printf '%s\n' "${ng_cpu[@]}" | median)"
-  printf '| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f |\n' "$label" "$ex_median" "$ng_median" \
-    "$(awk -v a="$ex_median" -v b="$ng_median" 'BEGIN { print a / b }')" \
-    "$ex_cpu_median" "$ng_cpu_median" \
-    "$(awk -v a="$ex_cpu_median" -v b="$ng_cpu_median" 'BEGIN { print (a > 0 ? b / a : "n/a") }')"
+  local -A m=() mc=() mw=()
+  for who in "${servers[@]}"; do
+    m[$who]="$(printf '%s\n' ${rps[$who]} | median)"
+    mc[$who]="$(printf '%s\n' ${cpu[$who]} | median)"
+    mw[$who]="$(printf '%s\n' ${client[$who]} | median)"
+  done
+  table+="$(printf '\n| %s | %.0f | %.0f | %.0f | %s | %s | %.1f | %.1f | %.1f |' "$name" \
+    "${m[asset]}" "${m[httplib]}" "${m[nginx]}" \
+    "$(ratio "${m[asset]}" "${m[nginx]}")" "$(ratio "${m[httplib]}" "${m[nginx]}")" \
+    "${mc[asset]}" "${mc[httplib]}" "${mc[nginx]}")"
+  client_table+="$(printf '\n| %s | %.1f | %.1f | %.1f |' "$name" \
+    "${mw[asset]}" "${mw[httplib]}" "${mw[nginx]}")"
 }
-bench_case "GET 2 KB stylesheet → 200" "$example/static/$small_tagged" "$nginx/static/e2e/small.css"
-bench_case "GET 200 KB script → 200" "$example/static/$large_tagged" "$nginx/static/e2e/large.js"
-bench_case "revalidate the stylesheet → 304" "$example/static/$small_tagged" \
-  "$nginx/static/e2e/small.css" "If-None-Match: $example_etag" "If-None-Match: $nginx_etag"
+bench_case "GET 2 KB stylesheet → 200" small
+bench_case "GET 200 KB script → 200" large
+bench_case "revalidate the stylesheet → 304" small revalidate
+printf '%s\n\n%s\n' "$table" "$client_table"

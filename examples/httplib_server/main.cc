@@ -1,7 +1,10 @@
 // kv-assets-httplib-example: the Beast example's site served by cpp-httplib, to show
 // kv_assets::httplib::Mount() beside a program's own routes.
 //
-//   kv-assets-httplib-example [--address=127.0.0.1] [--port=8080]   (--port=0: a free port)
+//   kv-assets-httplib-example [--address=127.0.0.1] [--port=8080] [--threads=64]
+//
+// --port=0 picks a free port (printed). --threads: the size of cpp-httplib's thread pool, which
+// is how many connections it can serve at once: each open connection holds one thread.
 //
 // SIGINT/SIGTERM stop it: connections finish their current request, then it exits 0.
 
@@ -49,7 +52,7 @@ void Home(const httplib::Request& req, httplib::Response& res) {
   res.set_content(kHome, "text/html; charset=utf-8");
 }
 
-bool ParseFlags(int argc, char** argv, std::string& address, int& port) {
+bool ParseFlags(int argc, char** argv, std::string& address, int& port, int& threads) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     const auto value = arg.substr(arg.find('=') == arg.npos ? arg.size() : arg.find('=') + 1);
@@ -60,8 +63,13 @@ bool ParseFlags(int argc, char** argv, std::string& address, int& port) {
                    value.data() + value.size() &&
                port >= 0 && port <= 65535) {
       continue;
+    } else if (arg.starts_with("--threads=") &&
+               std::from_chars(value.data(), value.data() + value.size(), threads).ptr ==
+                   value.data() + value.size() &&
+               threads >= 1 && threads <= 4096) {
+      continue;
     } else {
-      std::cerr << "usage: kv-assets-httplib-example [--address=127.0.0.1] [--port=8080]\n"
+      std::cerr << "usage: kv-assets-httplib-example [--address=127.0.0.1] [--port=8080] [--threads=64]\n"
                 << (arg == "--help" ? "" : "error: " + std::string(arg) + ": unknown flag or bad value\n");
       return false;
     }
@@ -74,9 +82,12 @@ bool ParseFlags(int argc, char** argv, std::string& address, int& port) {
 int main(int argc, char** argv) {
   std::string address = "127.0.0.1";
   int port = 8080;
-  if (!ParseFlags(argc, argv, address, port)) return argc > 1 && argv[1] == std::string_view("--help") ? 0 : 2;
+  int threads = 64;
+  if (!ParseFlags(argc, argv, address, port, threads)) return argc > 1 && argv[1] == std::string_view("--help") ? 0 : 2;
 
   httplib::Server svr;
+  // Each keep-alive connection holds a pool thread until it closes; 0.11's default pool has 8.
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_keep_alive_max_count(1000);  // 0.11's default of 5 requests per connection is low
   kv_assets::httplib::Mount(svr, kAssets);
   svr.Get("/", Home);

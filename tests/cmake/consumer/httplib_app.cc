@@ -1,4 +1,5 @@
-// README.md, "Serving with cpp-httplib": keep the two the same.
+// README.md, "Serving with cpp-httplib": the same program, with a port argument (0:
+// a free one) and its URL printed for tests/cmake/serve_and_fetch.sh.
 #include <iostream>
 
 #include "app_assets.h"
