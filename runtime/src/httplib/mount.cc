@@ -129,9 +129,10 @@ void ToOriginForm(::httplib::Request& req, const TargetParts& parts) {
                          ? req.path.substr(scheme_and_authority)
                          : std::string();
   req.path = path.empty() ? "/" : path;
+  std::string host(parts.authority);  // `parts` views req.target, replaced below
   req.target = OriginForm(parts);
   req.headers.erase("Host");
-  req.headers.emplace("Host", std::string(parts.authority));
+  req.headers.emplace("Host", std::move(host));
 }
 
 HandlerResponse PreRoute(const kv_assets::Server& assets, const ::httplib::Request& req,
