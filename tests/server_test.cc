@@ -1,4 +1,4 @@
-// The server's behaviour table (README "Caching strategy", shared/docs/http-rules.md).
+// The server's behaviour table (README "Caching strategy", docs/http.md).
 #include "kv_assets/server.h"
 
 #include <gtest/gtest.h>

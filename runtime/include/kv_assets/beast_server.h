@@ -85,10 +85,10 @@ struct AssetServerOptions {
   // ResponseWriter); 0: never.
   std::size_t sendfile_min = kDefaultSendfileMin;
   // Whether sendfile(2) is used for clients on the loopback interface too. Off by default:
-  // over loopback the receiving process copies the bytes, and page-cache pages cost it twice
-  // what a copied buffer does (a 200 KB body: half the requests/s for the client, and more
-  // server CPU per response, on Linux 6.18; bench/README.md). Over a network interface the
-  // copy sendfile saves is the server's own.
+  // over loopback the receiving process copies the bytes, and page-cache pages cost it more
+  // than a buffer the server copied does, so sendfile lowers throughput there
+  // (bench/README.md has the figures). Over a network interface the copy sendfile saves is
+  // the server's own.
   bool sendfile_to_loopback = false;
 };
 
