@@ -141,6 +141,30 @@ TEST(Emit, VariantEtagsAndIdenticalVariantBytesStoredOnce) {
   EXPECT_EQ(with->blob.size(), css.size() + variant_bytes);
 }
 
+// Bodies of 64 KiB and more start on a 4 KiB page of the blob, and the blob on a page of the
+// program (an adapter may sendfile(2) them from the executable); smaller ones are packed.
+TEST(Emit, LargeBodiesStartOnAPage) {
+  TempDir t;
+  const std::string small = "x";
+  std::string large(70 * 1024, '\0');
+  for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>(i * 7919 % 251);
+  t.Write("site/a.txt", small);
+  t.Write("site/b.bin", large);
+  absl::StatusOr<GeneratedFiles> out =
+      Generate(t.path() + "/site", GoldenOptions(), {.codings = {}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->blob.substr(0, 1), small);
+  EXPECT_EQ(out->blob.size(), 4096 + large.size());
+  EXPECT_EQ(out->blob.substr(4096), large);
+  EXPECT_EQ(out->blob.substr(1, 4095), std::string(4095, '\0'));
+  EXPECT_NE(out->source.find("alignas(4096)"), std::string::npos);
+  EmitOptions incbin = GoldenOptions();
+  incbin.bodies = BodyMode::kIncbin;
+  absl::StatusOr<GeneratedFiles> asm_out = Generate(t.path() + "/site", incbin, {.codings = {}});
+  ASSERT_TRUE(asm_out.ok()) << asm_out.status();
+  EXPECT_NE(asm_out->source.find(".balign 4096"), std::string::npos);
+}
+
 TEST(Emit, HeaderSaysGeneratedAndHasNoMachineSpecificContent) {
   TempDir t;
   t.Write("site/a.css", "a");

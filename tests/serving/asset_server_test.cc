@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -154,6 +155,15 @@ TEST(AssetServer, StopClosesIdleConnectionsAndFinishesResponsesInFlight) {
   EXPECT_TRUE(running->WaitForRunToReturn(std::chrono::seconds(10)))
       << "io.run() did not return after Stop() and the last response";
   running.reset();
+}
+
+// The generator puts bodies of 64 KiB and more on a page of their own, so that sendfile(2)
+// from the program file starts at a page-aligned offset (the ELF loader keeps file offsets and
+// addresses equal modulo the page size).
+TEST(AssetServer, LargeEmbeddedBodiesStartOnAPage) {
+  const std::string_view body =
+      large_assets::kManifest.Body(*large_assets::kManifest.Find("big.txt"));
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(body.data()) % 4096, 0u);
 }
 
 TEST(AssetServer, ListeningOnAPortInUseThrows) {
