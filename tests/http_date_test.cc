@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 namespace kv_assets {
 namespace {
 
@@ -54,6 +56,21 @@ TEST(HttpDate, FormatsImfFixdateAndRoundTrips) {
 
 TEST(HttpDate, ClampsOutOfRangeYears) {
   EXPECT_EQ(FormatHttpDate(253402300800LL), "Fri, 31 Dec 9999 23:59:59 GMT");
+}
+
+}  // namespace
+}  // namespace kv_assets
+
+namespace kv_assets {
+namespace {
+
+TEST(HttpDate, CurrentHttpDateIsNow) {
+  const std::int64_t before = std::time(nullptr);
+  const std::optional<std::int64_t> parsed = ParseHttpDate(CurrentHttpDate());
+  const std::int64_t after = std::time(nullptr);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_GE(*parsed, before);
+  EXPECT_LE(*parsed, after);
 }
 
 }  // namespace

@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "example_process.h"
 #include "gtest/gtest.h"
 #include "kv_assets/http_date.h"
-#include "example_process.h"
 
 namespace {
 

@@ -34,10 +34,11 @@ constexpr std::string_view kFavicon = example_assets::Tag("favicon.ico");
 const kv_assets::Server kAssets(example_assets::kManifest);
 
 std::string HtmlEscape(std::string_view text) {
+  constexpr const char* kEntities[] = {"&amp;", "&lt;", "&gt;", "&quot;"};  // for & < > "
   std::string out;
   for (const char c : text) {
-    out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '"' ? "&quot;"
-                                                                                 : std::string(1, c);
+    const std::size_t i = std::string_view("&<>\"").find(c);
+    out += i == std::string_view::npos ? std::string(1, c) : kEntities[i];
   }
   return out;
 }
@@ -48,10 +49,11 @@ std::string BuildHomePage() {
   std::string html =
       "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>KvAssets example</title>\n<link rel=\"icon\" href=\"" + std::string(kFavicon) +
-      "\">\n<link rel=\"stylesheet\" href=\"" + std::string(kStylesheet) + "\">\n<script src=\"" +
-      std::string(kScript) + "\" defer></script>\n</head>\n<body>\n<main>\n<header><img src=\"" +
-      std::string(kLogo) + "\" alt=\"\"><h1>KvAssets example</h1></header>\n"
+      "<title>KvAssets example</title>\n<link rel=\"icon\" href=\"" +
+      std::string(kFavicon) + "\">\n<link rel=\"stylesheet\" href=\"" + std::string(kStylesheet) +
+      "\">\n<script src=\"" + std::string(kScript) +
+      "\" defer></script>\n</head>\n<body>\n<main>\n<header><img src=\"" + std::string(kLogo) +
+      "\" alt=\"\"><h1>KvAssets example</h1></header>\n"
       "<p>These files are compiled into the server. Each has a tagged URL, cached for a year, "
       "and an untagged one, revalidated after a minute:</p>\n<ul class=\"assets\">\n";
   for (const kv_assets::Asset& asset : example_assets::kManifest.assets) {
@@ -152,7 +154,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       flags.options.sendfile_min = static_cast<std::size_t>(n);
     } else {
       std::cerr << "kv-assets example: error: " << arg << " " << value
-                << ": unknown flag or bad value\n" << kUsage;
+                << ": unknown flag or bad value\n"
+                << kUsage;
       return std::nullopt;
     }
   }
@@ -187,8 +190,8 @@ int main(int argc, char** argv) {
             << std::endl;
 
   // run() returns once the server, the signal wait and every connection are done.
-  const unsigned count =
-      flags->threads != 0 ? flags->threads : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  unsigned count = flags->threads;
+  if (count == 0) count = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < count; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();

@@ -69,8 +69,10 @@ bool ParseFlags(int argc, char** argv, std::string& address, int& port, int& thr
                threads >= 1 && threads <= 4096) {
       continue;
     } else {
-      std::cerr << "usage: kv-assets-httplib-example [--address=127.0.0.1] [--port=8080] [--threads=64]\n"
-                << (arg == "--help" ? "" : "error: " + std::string(arg) + ": unknown flag or bad value\n");
+      std::cerr
+          << "usage: kv-assets-httplib-example [--address=127.0.0.1] [--port=8080] [--threads=64]\n"
+          << (arg == "--help" ? ""
+                              : "error: " + std::string(arg) + ": unknown flag or bad value\n");
       return false;
     }
   }
@@ -83,7 +85,8 @@ int main(int argc, char** argv) {
   std::string address = "127.0.0.1";
   int port = 8080;
   int threads = 64;
-  if (!ParseFlags(argc, argv, address, port, threads)) return argc > 1 && argv[1] == std::string_view("--help") ? 0 : 2;
+  if (!ParseFlags(argc, argv, address, port, threads))
+    return argc > 1 && argv[1] == std::string_view("--help") ? 0 : 2;
 
   httplib::Server svr;
   // Each keep-alive connection holds a pool thread until it closes; 0.11's default pool has 8.
@@ -98,9 +101,11 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // inherited by every thread below
-  const int bound = port == 0 ? svr.bind_to_any_port(address) : (svr.bind_to_port(address, port) ? port : -1);
+  const int bound =
+      port == 0 ? svr.bind_to_any_port(address) : (svr.bind_to_port(address, port) ? port : -1);
   if (bound < 0) {
-    std::cerr << "kv-assets httplib example: error: cannot listen on " << address << ":" << port << "\n";
+    std::cerr << "kv-assets httplib example: error: cannot listen on " << address << ":" << port
+              << "\n";
     return 1;
   }
   std::thread stopper([&svr, &stop_signals] {
@@ -108,7 +113,8 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &signal);
     svr.stop();
   });
-  std::cout << "kv-assets httplib example: serving on http://" << address << ":" << bound << "/" << std::endl;
+  std::cout << "kv-assets httplib example: serving on http://" << address << ":" << bound << "/"
+            << std::endl;
   const bool ok = svr.listen_after_bind();
   stopper.join();  // a failed listen ends only by a signal too, so that exits are alike
   return ok ? 0 : 1;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdio>
+#include <ctime>
 
 namespace kv_assets {
 namespace {
@@ -196,6 +197,17 @@ std::string FormatHttpDate(std::int64_t t) {
                 static_cast<long long>(y), static_cast<long long>(secs / 3600),
                 static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
   return buf;
+}
+
+std::string_view CurrentHttpDate() {
+  thread_local std::time_t formatted_at = -1;
+  thread_local std::string formatted;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    formatted = FormatHttpDate(now);
+    formatted_at = now;
+  }
+  return formatted;
 }
 
 }  // namespace kv_assets

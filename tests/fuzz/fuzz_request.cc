@@ -27,12 +27,12 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/serving/content_range.h"
 #include "fuzz_assets.h"
 #include "kv_assets/internal/http_fields.h"
 #include "kv_assets/manifest.h"
 #include "kv_assets/server.h"
 #include "tests/fuzz/fuzz_util.h"
+#include "tests/serving/content_range.h"
 
 namespace {
 

@@ -83,7 +83,8 @@ http::response<http::string_body> Text(unsigned version, std::string body) {
 
 TEST(AssetServer, FallbackSeesAbsoluteFormAsOriginFormWithItsHost) {
   Running running(Assets(), [](const http::request<http::string_body>& req) {
-    return Text(req.version(), std::string(req.target()) + " " + std::string(req[http::field::host]));
+    return Text(req.version(),
+                std::string(req.target()) + " " + std::string(req[http::field::host]));
   });
   const ex::Exchange e = ex::ToExchange(ex::ParseReply(
       ex::SendRaw(running.port(), ex::RawRequest("GET", "http://app.example:81/page?q=1", {})),
@@ -105,16 +106,17 @@ TEST(AssetServer, FallbackAnswerGetsLengthDateAndNoBodyForHead) {
 }
 
 TEST(AssetServer, FallbackExceptionIsA500WithoutItsMessage) {
-  Running running(Assets(), [](const http::request<http::string_body>&)
-                                -> http::response<http::string_body> {
-    throw std::runtime_error("secret detail");
-  });
+  Running running(Assets(),
+                  [](const http::request<http::string_body>&) -> http::response<http::string_body> {
+                    throw std::runtime_error("secret detail");
+                  });
   const ex::Reply r = ex::Fetch(running.port(), http::verb::get, "/page");
   EXPECT_EQ(r.response.result_int(), 500);
   EXPECT_EQ(r.response.body().find("secret"), std::string::npos);
   // The server is still up.
-  EXPECT_EQ(ex::Fetch(running.port(), http::verb::get, "/static/css/site.css").response.result_int(),
-            200);
+  EXPECT_EQ(
+      ex::Fetch(running.port(), http::verb::get, "/static/css/site.css").response.result_int(),
+      200);
 }
 
 TEST(AssetServer, NoFallbackIsA404) {

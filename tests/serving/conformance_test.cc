@@ -23,11 +23,11 @@
 #include <utility>
 #include <vector>
 
-#include "public_assets.h"
 #include "gtest/gtest.h"
+#include "http_client.h"
 #include "kv_assets/http_date.h"
 #include "kv_assets/server.h"
-#include "http_client.h"
+#include "public_assets.h"
 #include "test_servers.h"
 
 namespace {
@@ -662,11 +662,10 @@ TEST_P(Conformance, Rule24RangesUseTheIdentityBytes) {
     std::string joined;
     const std::uint64_t step = identity.length / 3 + 1;
     for (std::uint64_t first = 0; first < identity.length; first += step) {
-      const Exchange e = Send(
-          "GET", rep.tagged(),
-          rep.With({{"Range", "bytes=" + std::to_string(first) + "-" +
-                                  std::to_string(first + step - 1)},
-                    {"If-Range", identity.etag}}));
+      const Exchange e = Send("GET", rep.tagged(),
+                              rep.With({{"Range", "bytes=" + std::to_string(first) + "-" +
+                                                      std::to_string(first + step - 1)},
+                                        {"If-Range", identity.etag}}));
       ASSERT_EQ(e.status, 206) << rep.Label();
       EXPECT_EQ(e.Get("ETag"), identity.etag) << rep.Label();
       EXPECT_EQ(e.Get("Content-Encoding"), "") << rep.Label();
@@ -676,17 +675,17 @@ TEST_P(Conformance, Rule24RangesUseTheIdentityBytes) {
     EXPECT_EQ(joined, rep.original) << rep.Label();
     // If-Range naming the encoded representation no longer matches: the whole identity body.
     if (rep.coding != "identity") {
-      const Exchange e = Send("GET", rep.tagged(),
-                              rep.With({{"Range", "bytes=0-0"}, {"If-Range", rep.etag}}));
+      const Exchange e =
+          Send("GET", rep.tagged(), rep.With({{"Range", "bytes=0-0"}, {"If-Range", rep.etag}}));
       EXPECT_EQ(e.status, 200) << rep.Label();
       EXPECT_EQ(e.body, rep.original) << rep.Label();
     }
     // With identity excluded, the encoded bytes are the only ones the client takes: the
     // range addresses them.
     if (rep.coding != "identity") {
-      const Exchange e = Send("GET", rep.tagged(),
-                              {{"Accept-Encoding", rep.coding + ", identity;q=0"},
-                               {"Range", "bytes=0-0"}});
+      const Exchange e =
+          Send("GET", rep.tagged(),
+               {{"Accept-Encoding", rep.coding + ", identity;q=0"}, {"Range", "bytes=0-0"}});
       EXPECT_EQ(e.status, 206) << rep.Label();
       EXPECT_EQ(e.Get("ETag"), rep.etag) << rep.Label();
       EXPECT_EQ(e.body, rep.encoded.substr(0, 1)) << rep.Label();

@@ -61,8 +61,8 @@ INSTANTIATE_TEST_SUITE_P(Servers, Curl, ::testing::ValuesIn(ex::TestServerKinds(
 TEST_P(Curl, Rule24DownloadsCompressedAndDecodes) {
   const std::string headers = out_ + ".headers";
   ASSERT_EQ(RunCurl("--compressed -D '" + headers + "' -o '" + out_ + "' '" + url_ + "'"), 0);
-  EXPECT_NE(ReadFile(headers).find("Content-Encoding: "), std::string::npos)
-      << "not compressed:\n" << ReadFile(headers);
+  EXPECT_NE(ReadFile(headers).find("Content-Encoding: "), std::string::npos) << "not compressed:\n"
+                                                                             << ReadFile(headers);
   EXPECT_TRUE(ReadFile(out_) == file_) << "the decoded download is not the file";
   std::remove(headers.c_str());
 }

@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "content_range.h"
-#include "public_assets.h"
 #include "gtest/gtest.h"
-#include "kv_assets/server.h"
 #include "http_client.h"
+#include "kv_assets/server.h"
+#include "public_assets.h"
 #include "test_servers.h"
 
 namespace {
@@ -75,9 +75,8 @@ void ExpectOnlyManifestBytes(const Exchange& a, bool head, const std::string& wh
   }
   if (a.status != 200 && a.status != 206) {
     static const std::set<std::string> kTexts = {
-        "400 Bad Request\n",           "404 Not Found\n",
-        "405 Method Not Allowed\n",    "406 Not Acceptable\n",
-        "412 Precondition Failed\n",   "413 Content Too Large\n",  "414 URI Too Long\n",
+        "400 Bad Request\n", "404 Not Found\n", "405 Method Not Allowed\n", "406 Not Acceptable\n",
+        "412 Precondition Failed\n", "413 Content Too Large\n", "414 URI Too Long\n",
         "416 Range Not Satisfiable\n", "431 Request Header Fields Too Large\n",
         // cpp-httplib's own refusals (a 414, an unparsable request line) have no body.
         ""};
@@ -192,7 +191,8 @@ std::vector<Case> Cases() {
        {},
        k400,
        k400},
-      {"absolute-form-no-path", "GET", "https://evil.example", {}, k404, {200}},  // HTTP: the home page (rule 33),
+      {"absolute-form-no-path", "GET", "https://evil.example", {}, k404, {200}},  // HTTP: the home
+                                                                                  // page (rule 33),
       {"authority-form", "CONNECT", "127.0.0.1:22", {}, {405}, {400, 405}},
       {"asterisk-get", "GET", "*", {}, k400, k400},
       // cpp-httplib cuts a fragment off before Mount sees the target, and refuses a second
@@ -385,8 +385,7 @@ TEST_P(HostileHttp, EveryCaseOverHttp) {
   for (const Case& c : Cases()) {
     if (c.http.empty()) continue;
     const bool head = c.method == "HEAD";
-    const std::string raw =
-        ex::SendRaw(port(), ex::RawRequest(c.method, c.target, c.fields));
+    const std::string raw = ex::SendRaw(port(), ex::RawRequest(c.method, c.target, c.fields));
     const std::vector<ex::Reply> replies = ex::ParseAll(raw, head);
     ASSERT_EQ(replies.size(), 1u) << c.name << ":\n" << raw.substr(0, 500);
     const Exchange a = ex::ToExchange(replies[0]);

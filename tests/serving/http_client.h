@@ -54,8 +54,7 @@ constexpr std::chrono::seconds kTimeout(10);
 // The bytes of public/<path> (KV_ASSETS_PUBLIC_DIR, the folder the test embeds), to compare
 // with what is served.
 inline std::string ReadPublicFile(std::string_view path) {
-  std::ifstream in(std::string(KV_ASSETS_PUBLIC_DIR) + "/" + std::string(path),
-                   std::ios::binary);
+  std::ifstream in(std::string(KV_ASSETS_PUBLIC_DIR) + "/" + std::string(path), std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot read public/" << path;
   std::ostringstream out;
   out << in.rdbuf();

@@ -55,10 +55,11 @@ TEST_F(MountTest, OwnRoutesStillAnswer) {
   const ex::Exchange e = ex::SendOverHttp(port(), "GET", "/page?x=1", {});
   EXPECT_EQ(e.status, 200);
   EXPECT_EQ(e.body, "/page?x=1 127.0.0.1");
-  const ex::Exchange post = ex::ToExchange(ex::ParseReply(
-      ex::SendRaw(port(), "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                          "Connection: close\r\n\r\nhello"),
-      false));
+  const ex::Exchange post = ex::ToExchange(
+      ex::ParseReply(ex::SendRaw(port(),
+                                 "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                                 "Connection: close\r\n\r\nhello"),
+                     false));
   EXPECT_EQ(post.body, "got hello");
 }
 

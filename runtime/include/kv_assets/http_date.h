@@ -26,6 +26,11 @@ std::optional<std::int64_t> ParseHttpDate(std::string_view text);
 // The IMF-fixdate for `unix_seconds` (years 0 to 9999; clamped outside).
 std::string FormatHttpDate(std::int64_t unix_seconds);
 
+// The IMF-fixdate of now, for the Date field every response carries (RFC 9110 §6.6.1). Each
+// thread formats it at most once a second instead of once a request; the view is valid on
+// the calling thread until its next call.
+std::string_view CurrentHttpDate();
+
 }  // namespace kv_assets
 
 #endif  // KV_ASSETS_HTTP_DATE_H_

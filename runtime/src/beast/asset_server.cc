@@ -65,7 +65,7 @@ struct Shared {
 void PrepareFallbackResponse(const HttpRequest& req, HttpResponse& res) {
   res.version(req.version());
   if (res.find(http::field::date) == res.end()) {
-    res.set(http::field::date, ToBeastView(FormatHttpDate(std::time(nullptr))));
+    res.set(http::field::date, ToBeastView(CurrentHttpDate()));
   }
   if (res.find(http::field::content_length) == res.end() &&
       res.find(http::field::transfer_encoding) == res.end()) {
@@ -181,7 +181,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteAsset(unsigned version, bool keep_alive) {
     writer_.AsyncWrite(
         response_, version, keep_alive,
-        [self = shared_from_this(), keep_alive](error_code ec) { self->AfterWrite(ec, !keep_alive); },
+        [self = shared_from_this(), keep_alive](error_code ec) {
+          self->AfterWrite(ec, !keep_alive);
+        },
         shared_->options.idle_timeout);
   }
 
@@ -254,7 +256,9 @@ bool IsOutOfResources(error_code ec) {
 class AssetServer::Impl : public std::enable_shared_from_this<AssetServer::Impl> {
  public:
   Impl(net::io_context& io, const tcp::endpoint& endpoint, std::shared_ptr<Shared> shared)
-      : io_(io), acceptor_(net::make_strand(io)), retry_(acceptor_.get_executor()),
+      : io_(io),
+        acceptor_(net::make_strand(io)),
+        retry_(acceptor_.get_executor()),
         shared_(std::move(shared)) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));

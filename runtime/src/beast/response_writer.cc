@@ -31,19 +31,6 @@ std::atomic<bool> sendfile_works{true};
 // SendLarge() lets the thread's other connections have a turn after this many bytes.
 constexpr std::size_t kMaxSendPerTurn = 1024 * 1024;
 
-// The Date field (RFC 9110 §6.6.1), which every response carries. Each thread formats it at
-// most once a second instead of once a request.
-std::string_view CurrentHttpDate() {
-  thread_local std::time_t formatted_at = -1;
-  thread_local std::string formatted;
-  const std::time_t now = std::time(nullptr);
-  if (now != formatted_at) {
-    formatted = FormatHttpDate(now);
-    formatted_at = now;
-  }
-  return formatted;
-}
-
 // Decimal digits of `value`, at the end of `buffer`.
 std::string_view Digits(std::uint64_t value, char (&buffer)[20]) {
   char* p = buffer + sizeof buffer;

@@ -31,25 +31,12 @@ std::optional<std::string_view> Field(const ::httplib::Request& req, const char*
   return std::string_view(storage);
 }
 
-// The Date field, formatted at most once a second per thread.
-const std::string& CurrentHttpDate() {
-  thread_local std::time_t formatted_at = -1;
-  thread_local std::string formatted;
-  const std::time_t now = std::time(nullptr);
-  if (now != formatted_at) {
-    formatted = FormatHttpDate(now);
-    formatted_at = now;
-  }
-  return formatted;
-}
-
 // Whether `req` may have a body that Mount leaves unread. cpp-httplib would read what follows
 // as the next request, so such a connection is closed after the answer. Any doubt counts as a
 // body: Transfer-Encoding, or Content-Length other than one "0" (a second Content-Length is
 // how request smuggling starts).
 bool HasBody(const ::httplib::Request& req) {
-  return req.has_header("Transfer-Encoding") ||
-         req.get_header_value_count("Content-Length") > 1 ||
+  return req.has_header("Transfer-Encoding") || req.get_header_value_count("Content-Length") > 1 ||
          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
 }
 
@@ -78,7 +65,7 @@ void Put(const Response& answer, ::httplib::Response& res, bool close) {
       res.set_header(std::string(field.name), std::string(field.value));
     }
   }
-  res.set_header("Date", CurrentHttpDate());
+  res.set_header("Date", std::string(CurrentHttpDate()));
   if (close) res.set_header("Connection", "close");
   if (answer.status == 304) {
     const std::uint64_t length = answer.variant != nullptr ? answer.variant->size
@@ -125,9 +112,8 @@ void Answer(const kv_assets::Server& assets, const ::httplib::Request& req,
 // that every route sees it as it sees any other. The query was parsed already.
 void ToOriginForm(::httplib::Request& req, const TargetParts& parts) {
   const std::size_t scheme_and_authority = req.target.size() - parts.path_and_query.size();
-  std::string path = req.path.size() >= scheme_and_authority
-                         ? req.path.substr(scheme_and_authority)
-                         : std::string();
+  std::string path = req.path.size() >= scheme_and_authority ? req.path.substr(scheme_and_authority)
+                                                             : std::string();
   req.path = path.empty() ? "/" : path;
   std::string host(parts.authority);  // `parts` views req.target, replaced below
   req.target = OriginForm(parts);
@@ -215,8 +201,9 @@ void Mount(::httplib::Server& svr, const kv_assets::Server& assets) {
   svr.set_pre_routing_handler([&assets](const ::httplib::Request& req, ::httplib::Response& res) {
     return PreRoute(assets, req, res);
   });
-  svr.set_post_routing_handler([&assets](const ::httplib::Request& req,
-                                         ::httplib::Response& res) { PostRoute(assets, req, res); });
+  svr.set_post_routing_handler([&assets](const ::httplib::Request& req, ::httplib::Response& res) {
+    PostRoute(assets, req, res);
+  });
   svr.set_error_handler(::httplib::Server::HandlerWithResponse(
       [&assets](const ::httplib::Request& req, ::httplib::Response& res) {
         return AnswerRefusedRequest(assets, req, res) ? HandlerResponse::Handled

@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
       [](const http::request<http::string_body>& req) {  // every target outside /static/
         http::response<http::string_body> res(http::status::ok, req.version());
         res.set(http::field::content_type, "text/html; charset=utf-8");
-        res.body() = "<link rel=stylesheet href=\"" +
-                     std::string(app_assets::Tag("css/site.css")) + "\">";
+        res.body() =
+            "<link rel=stylesheet href=\"" + std::string(app_assets::Tag("css/site.css")) + "\">";
         return res;
       });
   std::cout << "serving on http://127.0.0.1:" << server.local_endpoint().port() << "/" << std::endl;

@@ -11,8 +11,9 @@ int main(int argc, char** argv) {
   httplib::Server svr;
   kv_assets::httplib::Mount(svr, assets);  // every target under /static/
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("<link rel=stylesheet href=\"" +
-                    std::string(app_assets::Tag("css/site.css")) + "\">", "text/html; charset=utf-8");
+    res.set_content(
+        "<link rel=stylesheet href=\"" + std::string(app_assets::Tag("css/site.css")) + "\">",
+        "text/html; charset=utf-8");
   });
   const int port = argc > 1 ? std::stoi(argv[1]) : 8080;
   const int bound = port == 0 ? svr.bind_to_any_port("127.0.0.1")
