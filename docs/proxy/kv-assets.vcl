@@ -1,5 +1,5 @@
 # Varnish 7 in front of a KvAssets server: the lines that matter are in vcl_recv.
-# Tested by tests/proxy/proxy_test.sh (varnishd -p http_gzip_support=off, README.md, "Behind a cache or CDN").
+# Tested by tests/proxy/proxy_test.sh (varnishd -p http_gzip_support=off, docs/proxy/README.md).
 vcl 4.1;
 
 backend default {
