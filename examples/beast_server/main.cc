@@ -30,8 +30,7 @@ constexpr std::string_view kScript = example_assets::Tag("js/app.js");
 constexpr std::string_view kLogo = example_assets::Tag("img/logo.svg");
 constexpr std::string_view kFavicon = example_assets::Tag("favicon.ico");
 
-// One instance answers /static/ on every thread: it holds only immutable data.
-const kv_assets::Server kAssets(example_assets::kManifest);
+const kv_assets::Server kAssets(example_assets::kManifest);  // immutable: shared by all threads
 
 std::string HtmlEscape(std::string_view text) {
   constexpr const char* kEntities[] = {"&amp;", "&lt;", "&gt;", "&quot;"};  // for & < > "
@@ -169,13 +168,14 @@ int main(int argc, char** argv) {
   if (!flags.has_value()) return 2;
   boost::asio::io_context io;
   std::optional<kv_assets::beast::AssetServer> server;
-  try {  // make_address: "not an IP address"; AssetServer: "address in use" and the like
+  try {  // make_address: not an IP address; AssetServer: address in use and the like
     const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(flags->address),
                                                   flags->port);
     server.emplace(io, endpoint, kAssets, Route, flags->options);
   } catch (const boost::system::system_error& e) {
+    const bool bad_address = e.code() == boost::system::errc::invalid_argument;
     std::cerr << "kv-assets example: error: " << flags->address << ":" << flags->port << ": "
-              << e.code().message() << "\n";
+              << (bad_address ? "not an IP address" : e.code().message()) << "\n";
     return 1;
   }
   // Registered before the URL is printed: whoever reads it may signal right away.
