@@ -1,18 +1,13 @@
-// kv-assets: the build-time generator. Flags in, exit code out; the work is in
-// scan.h -> hash.h -> last_modified.h -> compress.h -> emit.h, and sync.h for stores.
-//
-//   kv-assets generate <folder> --out-dir=DIR [--name=assets] [--namespace=assets]
-//       [--prefix=/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]
-//       [--last-modified=mtime|git|epoch] [--depfile=FILE] [--exclude=PATTERN]...
-//       [--store=URL]
-//   kv-assets sync <folder> --store=URL [the generate flags] [--prune [--keep=N]] [--dry-run]
-//   kv-assets sync --store=URL --name=NAME --prune [--keep=N] [--dry-run]
-//   kv-assets dump <generated header | manifest .json | store URL> [--name=NAME] [--manifest=ID]
+// kv-assets: the build-time generator. Flags in (cli.h parses them; each command's usage is
+// there), exit code out; the work is in scan.h -> hash.h -> last_modified.h -> compress.h ->
+// emit.h, and sync.h for stores.
 
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "generator/cli.h"
 #include "generator/compress.h"
 #include "generator/emit.h"
 #include "generator/file_util.h"
@@ -35,17 +31,6 @@
 
 namespace kv_assets::gen {
 namespace {
-
-constexpr std::string_view kUsage =
-    "usage: kv-assets generate <folder> --out-dir=DIR [--name=NAME] [--namespace=NS]\n"
-    "           [--prefix=/url/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]\n"
-    "           [--last-modified=mtime|git|epoch] [--depfile=FILE] [--exclude=PATTERN]...\n"
-    "           [--scratch-dir=DIR] [--store=URL]\n"
-    "       kv-assets sync <folder> --store=URL [generate's flags] [--prune [--keep=N]]\n"
-    "           [--dry-run]\n"
-    "       kv-assets sync --store=URL --name=NAME --prune [--keep=N] [--dry-run]\n"
-    "       kv-assets dump <generated .h | manifest .json | store URL> [--name=NAME]\n"
-    "           [--manifest=ID]\n";
 
 enum class Command { kGenerate, kSync };
 
@@ -80,108 +65,115 @@ bool IsNamespace(std::string_view s) {
   }
 }
 
-absl::Status Run(Command command, const std::vector<std::string_view>& args) {
+// Everything one generate or sync run needs, read from its flags.
+struct RunOptions {
   std::string folder;
   EmitOptions emit;
   ScanOptions scan;
   SyncFlags sync;
   CompressOptions compress;
   LastModifiedOptions dating;
-  for (std::string_view arg : args) {
-    const std::size_t eq = arg.find('=');
-    const std::string_view key = arg.substr(0, eq);
-    const std::string value(eq == std::string_view::npos ? "" : arg.substr(eq + 1));
-    if (!arg.starts_with("--")) {
-      if (!folder.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("more than one folder: ", folder, ", ", Sv(arg)));
-      }
-      folder = std::string(arg);
-    } else if (command == Command::kSync && arg == "--prune") {
-      sync.prune = true;
-    } else if (command == Command::kSync && arg == "--dry-run") {
-      sync.dry_run = true;
-    } else if (eq == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(Sv(arg), ": expected ", Sv(arg), "=VALUE"));
-    } else if (key == "--store") {
-      sync.store = value;
-    } else if (command == Command::kSync && key == "--keep") {
-      if (!absl::SimpleAtoi(value, &sync.keep) || sync.keep < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--keep=", value, ": expected a number of releases, 0 or more"));
-      }
-    } else if (key == "--out-dir") {
-      emit.out_dir = value;
-    } else if (key == "--name") {
-      emit.name = value;
-    } else if (key == "--namespace") {
-      emit.cpp_namespace = value;
-    } else if (key == "--prefix") {
-      emit.prefix = value;
-    } else if (key == "--depfile") {
-      emit.depfile = value;
-    } else if (key == "--exclude") {
-      scan.excludes.push_back(value);
-    } else if (key == "--scratch-dir") {
-      scan.scratch_dir = value;
-    } else if (key == "--compress") {
-      absl::StatusOr<std::vector<Coding>> codings = ParseCodings(value);
-      if (!codings.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--compress=", value, ": ", codings.status().message()));
-      }
-      compress.codings = *std::move(codings);
-    } else if (key == "--bodies") {
-      if (value == "incbin") {
-        emit.bodies = BodyMode::kIncbin;
-      } else if (value == "literal") {
-        emit.bodies = BodyMode::kLiteral;
-      } else {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--bodies=", value, ": expected incbin or literal"));
-      }
-    } else if (key == "--last-modified") {
-      if (value == "mtime") {
-        dating.source = LastModifiedSource::kMtime;
-      } else if (value == "git") {
-        dating.source = LastModifiedSource::kGit;
-      } else if (value == "epoch") {
-        dating.source = LastModifiedSource::kEpoch;
-      } else {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--last-modified=", value, ": expected mtime, git or epoch"));
-      }
+};
+
+// The values of generate's and sync's flags with a fixed set of meanings.
+absl::Status ReadEnumFlags(const ParsedArgs& args, RunOptions& o) {
+  if (std::optional<std::string> value = args.Value("--compress")) {
+    absl::StatusOr<std::vector<Coding>> codings = ParseCodings(*value);
+    if (!codings.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--compress=", *value, ": ", codings.status().message()));
+    }
+    o.compress.codings = *std::move(codings);
+  }
+  if (std::optional<std::string> value = args.Value("--bodies")) {
+    if (*value != "incbin" && *value != "literal") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--bodies=", *value, ": expected incbin or literal"));
+    }
+    o.emit.bodies = *value == "incbin" ? BodyMode::kIncbin : BodyMode::kLiteral;
+  }
+  if (std::optional<std::string> value = args.Value("--last-modified")) {
+    if (*value == "mtime") {
+      o.dating.source = LastModifiedSource::kMtime;
+    } else if (*value == "git") {
+      o.dating.source = LastModifiedSource::kGit;
+    } else if (*value == "epoch") {
+      o.dating.source = LastModifiedSource::kEpoch;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(Sv(arg), ": unknown option"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--last-modified=", *value, ": expected mtime, git or epoch"));
     }
   }
-  if (command == Command::kSync && sync.store.empty()) {
+  if (std::optional<std::string> value = args.Value("--keep")) {
+    if (!absl::SimpleAtoi(*value, &o.sync.keep) || o.sync.keep < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--keep=", *value, ": expected a number of releases, 0 or more"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// What the command needs given, and names it must be able to write.
+absl::Status CheckRunOptions(Command command, const RunOptions& o) {
+  if (command == Command::kSync && o.sync.store.empty()) {
     return absl::InvalidArgumentError("no --store given");
   }
-  if (command == Command::kSync && folder.empty() && !sync.prune) {
+  if (command == Command::kSync && o.folder.empty() && !o.sync.prune) {
     return absl::InvalidArgumentError("no folder given (without one, sync can only --prune)");
   }
-  if (command == Command::kGenerate && folder.empty()) {
+  if (command == Command::kGenerate && o.folder.empty()) {
     return absl::InvalidArgumentError("no folder given");
   }
-  if (command == Command::kGenerate && emit.out_dir.empty()) {
+  if (command == Command::kGenerate && o.emit.out_dir.empty()) {
     return absl::InvalidArgumentError("no --out-dir given");
   }
-  if (!sync.store.empty()) {
-    // Bodies go to the store under the manifest's name.
-    emit.store_url = sync.store;
-    emit.store_namespace = emit.name;
+  if (!IsIdentifier(o.emit.name)) {
+    return absl::InvalidArgumentError(absl::StrCat("--name=", o.emit.name, ": not a C identifier"));
   }
-  if (!IsIdentifier(emit.name)) {
-    return absl::InvalidArgumentError(absl::StrCat("--name=", emit.name, ": not a C identifier"));
-  }
-  if (!IsNamespace(emit.cpp_namespace)) {
+  if (!IsNamespace(o.emit.cpp_namespace)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--namespace=", emit.cpp_namespace, ": not a C++ namespace name"));
+        absl::StrCat("--namespace=", o.emit.cpp_namespace, ": not a C++ namespace name"));
   }
-  if (absl::Status s = CheckUrlPrefix(emit.prefix); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--prefix=", emit.prefix, ": ", s.message()));
+  if (absl::Status s = CheckUrlPrefix(o.emit.prefix); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--prefix=", o.emit.prefix, ": ", s.message()));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunOptions> ReadRunOptions(Command command, const ParsedArgs& args) {
+  RunOptions o;
+  if (args.positional.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than one folder: ", args.positional[0], ", ", args.positional[1]));
+  }
+  if (!args.positional.empty()) o.folder = args.positional[0];
+  o.emit.out_dir = args.Value("--out-dir").value_or(o.emit.out_dir);
+  o.emit.name = args.Value("--name").value_or(o.emit.name);
+  o.emit.cpp_namespace = args.Value("--namespace").value_or(o.emit.cpp_namespace);
+  o.emit.prefix = args.Value("--prefix").value_or(o.emit.prefix);
+  o.emit.depfile = args.Value("--depfile").value_or(o.emit.depfile);
+  o.scan.excludes = args.Values("--exclude");
+  o.scan.scratch_dir = args.Value("--scratch-dir").value_or(o.scan.scratch_dir);
+  o.sync.store = args.Value("--store").value_or("");
+  o.sync.prune = args.Has("--prune");
+  o.sync.dry_run = args.Has("--dry-run");
+  KV_ASSETS_RETURN_IF_ERROR(ReadEnumFlags(args, o));
+  KV_ASSETS_RETURN_IF_ERROR(CheckRunOptions(command, o));
+  if (!o.sync.store.empty()) {
+    // Bodies go to the store under the manifest's name.
+    o.emit.store_url = o.sync.store;
+    o.emit.store_namespace = o.emit.name;
+  }
+  return o;
+}
+
+absl::Status Run(Command command, RunOptions o) {
+  std::string& folder = o.folder;
+  EmitOptions& emit = o.emit;
+  ScanOptions& scan = o.scan;
+  SyncFlags& sync = o.sync;
+  CompressOptions& compress = o.compress;
+  LastModifiedOptions& dating = o.dating;
   if (folder.empty()) return PruneOnly(emit, sync);
   // Absolute paths: the depfile and the .incbin directive are read from other folders.
   folder = std::filesystem::absolute(folder).lexically_normal().string();
@@ -269,27 +261,15 @@ absl::Status PruneOnly(const EmitOptions& emit, const SyncFlags& flags) {
 }
 
 // dump: a generated header, a manifest's JSON, or a store's current (or given) manifest.
-absl::Status Dump(const std::vector<std::string_view>& args) {
-  std::string source, name = "assets", id;
-  bool name_given = false;
-  for (std::string_view arg : args) {
-    const std::size_t eq = arg.find('=');
-    const std::string value(eq == std::string_view::npos ? "" : arg.substr(eq + 1));
-    if (!arg.starts_with("--")) {
-      if (!source.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("more than one source: ", source, ", ", Sv(arg)));
-      }
-      source = std::string(arg);
-    } else if (arg.starts_with("--name=")) {
-      name = value;
-      name_given = true;
-    } else if (arg.starts_with("--manifest=")) {
-      id = value;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(Sv(arg), ": unknown option"));
-    }
+absl::Status Dump(const ParsedArgs& args) {
+  if (args.positional.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than one source: ", args.positional[0], ", ", args.positional[1]));
   }
+  const std::string source = args.positional.empty() ? "" : args.positional[0];
+  const bool name_given = args.Has("--name");
+  const std::string name = args.Value("--name").value_or("assets");
+  std::string id = args.Value("--manifest").value_or("");
   if (source.empty()) return absl::InvalidArgumentError("nothing to dump");
   const bool is_url = source.starts_with("dir:") || source.find("://") != std::string::npos;
   ManifestData manifest;
@@ -324,42 +304,60 @@ absl::Status Dump(const std::vector<std::string_view>& args) {
 }  // namespace
 }  // namespace kv_assets::gen
 
-int main(int argc, char** argv) {
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kv_assets::gen::kUsage;
-    return args.empty() ? 2 : 0;
+namespace kv_assets::gen {
+namespace {
+
+// The command named by args[0], run on the rest. Help and version print and succeed.
+absl::Status Dispatch(std::span<const std::string_view> args) {
+  const CommandSpec* spec = FindCommand(args[0]);
+  if (spec == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(Sv(args[0]), ": unknown command"));
   }
-  absl::Status status;
-  // "--store URL" reads as "--store=URL", as for the other flags that take a value.
-  std::vector<std::string> joined;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    if (args[0] != "generate" &&
-        (args[i] == "--store" || args[i] == "--keep" || args[i] == "--name" ||
-         args[i] == "--manifest") &&
-        i + 1 < args.size()) {
-      joined.push_back(std::string(args[i]) + "=" + std::string(args[i + 1]));
-      ++i;
-    } else {
-      joined.emplace_back(args[i]);
+  KV_ASSETS_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseArgs(*spec, args.subspan(1)));
+  if (parsed.help) {
+    std::cout << spec->usage;
+    return absl::OkStatus();
+  }
+  if (spec->name == "help") {
+    if (parsed.positional.empty()) {
+      std::cout << OverallUsage();
+      return absl::OkStatus();
     }
+    const CommandSpec* about = FindCommand(parsed.positional[0]);
+    if (about == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(parsed.positional[0], ": unknown command"));
+    }
+    std::cout << about->usage;
+    return absl::OkStatus();
   }
-  const std::vector<std::string_view> rest(joined.begin(), joined.end());
-  if (args[0] == "generate") {
-    status = kv_assets::gen::Run(kv_assets::gen::Command::kGenerate, rest);
-  } else if (args[0] == "sync") {
-    status = kv_assets::gen::Run(kv_assets::gen::Command::kSync, rest);
-  } else if (args[0] == "dump") {
-    status = kv_assets::gen::Dump(rest);
-  } else {
-    status =
-        absl::InvalidArgumentError(absl::StrCat(kv_assets::gen::Sv(args[0]), ": unknown command"));
+  if (spec->name == "dump") return Dump(parsed);
+  const Command command = spec->name == "sync" ? Command::kSync : Command::kGenerate;
+  KV_ASSETS_ASSIGN_OR_RETURN(RunOptions options, ReadRunOptions(command, parsed));
+  return Run(command, std::move(options));
+}
+
+}  // namespace
+}  // namespace kv_assets::gen
+
+int main(int argc, char** argv) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kv_assets::gen::OverallUsage();
+    return 2;
   }
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::cout << kv_assets::gen::OverallUsage();
+    return 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "kv-assets " << KV_ASSETS_VERSION << "\n";
+    return 0;
+  }
+  const absl::Status status = kv_assets::gen::Dispatch(args);
   if (!status.ok()) {
     std::cerr << "kv-assets: error: " << status.message() << "\n";
-    if (status.code() == absl::StatusCode::kInvalidArgument && args[0] != "generate" &&
-        args[0] != "sync" && args[0] != "dump") {
-      std::cerr << kv_assets::gen::kUsage;
+    if (kv_assets::gen::FindCommand(args[0]) == nullptr) {
+      std::cerr << kv_assets::gen::OverallUsage();
     }
     return 1;
   }

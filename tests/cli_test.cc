@@ -303,8 +303,16 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
       {{"{site}", "--out-dir={out}", "--prefix=/a\x7F/"},
        "--prefix=/a\x7F/: segment \"a\x7F\": name contains control character 0x7F; cannot be "
        "served"},
-      {{"{site}", "--out-dir={out}", "--frobnicate=1"}, "--frobnicate=1: unknown option"},
-      {{"{site}", "--out-dir"}, "--out-dir: expected --out-dir=VALUE"},
+      {{"{site}", "--out-dir={out}", "--frobnicate=1"},
+       "--frobnicate: not a flag of kv-assets generate; see kv-assets generate --help"},
+      {{"{site}", "--out-dir"},
+       "--out-dir: needs a value (--out-dir=VALUE or --out-dir VALUE); see kv-assets generate "
+       "--help"},
+      {{"{site}", "--out-dir", "--name=x"},
+       "--out-dir: needs a value (--out-dir=VALUE or --out-dir VALUE); see kv-assets generate "
+       "--help"},
+      {{"{site}", "--out-dir={out}", "--prune"},
+       "--prune: not a flag of kv-assets generate; see kv-assets generate --help"},
       {{"{site}", "--out-dir={out}"},
        "SOURCE_DATE_EPOCH=yesterday: not a whole number of seconds",
        {"SOURCE_DATE_EPOCH=yesterday"}},
@@ -344,11 +352,39 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
 TEST(Cli, UnknownCommandPrintsUsage) {
   const CommandResult r = RunCommand({KV_ASSETS_GENERATOR_EXE, "frobnicate"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.output.rfind("kv-assets: error: frobnicate: unknown command\nusage: kv-assets", 0),
-            0u)
-      << r.output;
+  EXPECT_EQ(r.output.rfind("kv-assets: error: frobnicate: unknown command\n", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("\nusage: kv-assets generate"), std::string::npos) << r.output;
   EXPECT_EQ(RunCommand({KV_ASSETS_GENERATOR_EXE}).exit_code, 2);
   EXPECT_EQ(RunCommand({KV_ASSETS_GENERATOR_EXE, "--help"}).exit_code, 0);
+}
+
+// Every command answers --help, "kv-assets help <command>" says the same, and both exit 0.
+TEST(Cli, EveryCommandPrintsItsUsage) {
+  for (const char* command : {"generate", "sync", "dump", "help"}) {
+    const CommandResult flag = RunCommand({KV_ASSETS_GENERATOR_EXE, command, "--help"});
+    EXPECT_EQ(flag.exit_code, 0) << command;
+    EXPECT_EQ(flag.output.rfind(std::string("usage: kv-assets ") + command, 0), 0u) << flag.output;
+    const CommandResult help = RunCommand({KV_ASSETS_GENERATOR_EXE, "help", command});
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_EQ(help.output, flag.output) << command;
+  }
+  const CommandResult version = RunCommand({KV_ASSETS_GENERATOR_EXE, "--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output.rfind("kv-assets 0.", 0), 0u) << version.output;
+  const CommandResult unknown = RunCommand({KV_ASSETS_GENERATOR_EXE, "help", "frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.output, "kv-assets: error: frobnicate: unknown command\n");
+}
+
+// "--flag value" and "--flag=value" mean the same for every flag that takes a value.
+TEST(Cli, FlagValuesMayFollowAsTheNextArgument) {
+  TempDir t;
+  t.Write("site/a.css", "a");
+  const std::string site = t.path() + "/site";
+  const std::string joined = t.Mkdir("joined"), split = t.Mkdir("split");
+  ASSERT_EQ(Generate({site, "--out-dir=" + joined, "--name=x", "--prefix=/p/"}).exit_code, 0);
+  ASSERT_EQ(Generate({site, "--out-dir", split, "--name", "x", "--prefix", "/p/"}).exit_code, 0);
+  EXPECT_EQ(ReadAll(joined + "/x.h"), ReadAll(split + "/x.h"));
 }
 
 TEST(Cli, FailedRunLeavesPreviousOutputsIntact) {

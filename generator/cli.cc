@@ -1,0 +1,136 @@
+#include "generator/cli.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "generator/strings.h"
+
+namespace kv_assets::gen {
+namespace {
+
+constexpr std::string_view kGenerateUsage =
+    "usage: kv-assets generate <folder> --out-dir=DIR [--name=NAME] [--namespace=NS]\n"
+    "           [--prefix=/url/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]\n"
+    "           [--last-modified=mtime|git|epoch] [--depfile=FILE] [--exclude=PATTERN]...\n"
+    "           [--scratch-dir=DIR] [--store=URL]\n"
+    "  Writes <out-dir>/<name>.h and .cc (and the bodies' .bin) embedding <folder>.\n";
+constexpr std::string_view kSyncUsage =
+    "usage: kv-assets sync <folder> --store=URL [generate's flags] [--prune [--keep=N]]\n"
+    "           [--dry-run]\n"
+    "       kv-assets sync --store=URL --name=NAME --prune [--keep=N] [--dry-run]\n"
+    "  Uploads the bodies a manifest-only build needs; --prune removes what no kept release\n"
+    "  (the newest N, default 1) references.\n";
+constexpr std::string_view kDumpUsage =
+    "usage: kv-assets dump <generated .h | manifest .json | store URL> [--name=NAME]\n"
+    "           [--manifest=ID]\n"
+    "  Prints a manifest as JSON.\n";
+constexpr std::string_view kHelpUsage =
+    "usage: kv-assets help <command>\n"
+    "  Prints the command's usage, as kv-assets <command> --help does.\n";
+
+std::vector<FlagSpec> GenerateFlags() {
+  return {{"--out-dir", true},       {"--name", true},    {"--namespace", true},
+          {"--prefix", true},        {"--bodies", true},  {"--compress", true},
+          {"--last-modified", true}, {"--depfile", true}, {"--exclude", true},
+          {"--scratch-dir", true},   {"--store", true}};
+}
+
+std::vector<FlagSpec> SyncFlags() {
+  std::vector<FlagSpec> flags = GenerateFlags();
+  flags.insert(flags.end(), {{"--prune", false}, {"--keep", true}, {"--dry-run", false}});
+  return flags;
+}
+
+const FlagSpec* FindFlag(const CommandSpec& spec, std::string_view name) {
+  for (const FlagSpec& f : spec.flags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+absl::Status Misuse(const CommandSpec& spec, std::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(Sv(what), "; see kv-assets ", Sv(spec.name), " --help"));
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& Commands() {
+  static const std::vector<CommandSpec>* const commands = new std::vector<CommandSpec>{
+      {"generate", kGenerateUsage, GenerateFlags()},
+      {"sync", kSyncUsage, SyncFlags()},
+      {"dump", kDumpUsage, {{"--name", true}, {"--manifest", true}}},
+      {"help", kHelpUsage, {}},
+  };
+  return *commands;
+}
+
+const CommandSpec* FindCommand(std::string_view name) {
+  for (const CommandSpec& c : Commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::string OverallUsage() {
+  std::string out =
+      "kv-assets: embeds a folder of web assets in a C++ program (kv_assets_embed() runs it).\n"
+      "kv-assets --version prints the version; kv-assets <command> --help, its usage.\n\n";
+  for (const CommandSpec& c : Commands()) absl::StrAppend(&out, Sv(c.usage));
+  return out;
+}
+
+bool ParsedArgs::Has(std::string_view flag) const { return Value(flag).has_value(); }
+
+std::optional<std::string> ParsedArgs::Value(std::string_view flag) const {
+  std::optional<std::string> out;
+  for (const auto& [name, value] : flags) {
+    if (name == flag) out = value;
+  }
+  return out;
+}
+
+std::vector<std::string> ParsedArgs::Values(std::string_view flag) const {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : flags) {
+    if (name == flag) out.push_back(value);
+  }
+  return out;
+}
+
+absl::StatusOr<ParsedArgs> ParseArgs(const CommandSpec& spec,
+                                     std::span<const std::string_view> args) {
+  ParsedArgs out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (!arg.starts_with("--")) {
+      out.positional.emplace_back(arg);
+      continue;
+    }
+    const std::size_t eq = arg.find('=');
+    const std::string_view name = arg.substr(0, eq);
+    const FlagSpec* flag = FindFlag(spec, name);
+    if (flag == nullptr) {
+      return Misuse(spec, absl::StrCat(Sv(name), ": not a flag of kv-assets ", Sv(spec.name)));
+    }
+    if (!flag->takes_value) {
+      if (eq != std::string_view::npos) {
+        return Misuse(spec, absl::StrCat(Sv(name), ": takes no value"));
+      }
+      out.flags.emplace_back(std::string(name), "");
+    } else if (eq != std::string_view::npos) {
+      out.flags.emplace_back(std::string(name), std::string(arg.substr(eq + 1)));
+    } else if (i + 1 < args.size() && !args[i + 1].starts_with("--")) {
+      out.flags.emplace_back(std::string(name), std::string(args[++i]));
+    } else {
+      return Misuse(spec, absl::StrCat(Sv(name), ": needs a value (", Sv(name), "=VALUE or ",
+                                       Sv(name), " VALUE)"));
+    }
+  }
+  return out;
+}
+
+}  // namespace kv_assets::gen
