@@ -3,7 +3,6 @@
 // and a clear error when it cannot listen. The rules themselves run through it in
 // conformance_test.cc, hostile_test.cc and connection_test.cc.
 
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 #include <chrono>
@@ -20,6 +19,7 @@
 #include "kv_assets/beast_server.h"
 #include "large_assets.h"
 #include "public_assets.h"
+#include "test_servers.h"
 
 namespace {
 
@@ -30,44 +30,7 @@ using kv_assets::beast::AssetServer;
 using kv_assets::beast::AssetServerOptions;
 using kv_assets::beast::Fallback;
 
-// An AssetServer on 127.0.0.1 with a free port, run by two threads until Stop() and every
-// connection are done.
-class Running {
- public:
-  Running(const kv_assets::Server& assets, Fallback fallback, AssetServerOptions options = {})
-      : server_(io_, {net::ip::address_v4::loopback(), 0}, assets, std::move(fallback), options) {
-    for (int i = 0; i < 2; ++i) {
-      threads_.emplace_back([this] {
-        io_.run();
-        ++finished_;
-      });
-    }
-  }
-  ~Running() {
-    server_.Stop();
-    WaitForRunToReturn(std::chrono::seconds(15));
-    io_.stop();
-    for (std::thread& t : threads_) t.join();
-  }
-
-  AssetServer& server() { return server_; }
-  std::uint16_t port() const { return server_.local_endpoint().port(); }
-
-  // Whether io.run() returned on every thread within `limit`.
-  bool WaitForRunToReturn(std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (finished_ < 2 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return finished_ == 2;
-  }
-
- private:
-  net::io_context io_;
-  AssetServer server_;
-  std::atomic<int> finished_{0};
-  std::vector<std::thread> threads_;
-};
+using Running = ex::RunningAssetServer;
 
 const kv_assets::Server& Assets() {
   static const kv_assets::Server assets(public_assets::kManifest);

@@ -22,21 +22,15 @@ namespace http = ex::http;
 namespace net = ex::net;
 
 // Parameter: a kind of test server.
-class Connections : public ::testing::TestWithParam<std::string> {
+class Connections : public ex::ServingTest {
  protected:
-  void SetUp() override {
-    server_ = ex::StartTestServer(GetParam(), assets_);
-    ASSERT_TRUE(server_ != nullptr && server_->port() != 0) << GetParam() << " did not start";
-  }
-  std::uint16_t port() const { return server_->port(); }
+  Connections() : ServingTest(public_assets::kManifest) {}
 
   static std::string Url(std::string_view path) {
     return std::string(public_assets::kManifest.Find(path)->url());
   }
 
-  const kv_assets::Server assets_{public_assets::kManifest};
   const kv_assets::Server large_{large_assets::kManifest};
-  std::unique_ptr<ex::TestServer> server_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Servers, Connections, ::testing::ValuesIn(ex::TestServerKinds()),
@@ -95,8 +89,7 @@ std::string SlowRead(std::uint16_t port, const std::string& requests) {
 // EAGAIN, and it must wait for room and carry on where it stopped, losing and repeating
 // nothing.
 TEST_P(Connections, WaitForASlowReaderOfOneLargeBody) {
-  server_ = ex::StartTestServer(GetParam(), large_);
-  ASSERT_TRUE(server_ != nullptr);
+  ASSERT_NO_FATAL_FAILURE(Start(large_));
   const std::string_view body =
       large_assets::kManifest.Body(*large_assets::kManifest.Find("big.txt"));
   ASSERT_EQ(body.size(), 8u << 20);

@@ -35,23 +35,21 @@ int RunCurl(const std::string& args) {
 }
 
 // Parameter: a kind of test server.
-class Curl : public ::testing::TestWithParam<std::string> {
+class Curl : public ex::ServingTest {
  protected:
+  Curl() : ServingTest(public_assets::kManifest) {}
   void SetUp() override {
-    server_ = ex::StartTestServer(GetParam(), assets_);
-    ASSERT_TRUE(server_ != nullptr && server_->port() != 0) << GetParam() << " did not start";
+    ASSERT_NO_FATAL_FAILURE(ServingTest::SetUp());
     const kv_assets::Asset* css = public_assets::kManifest.Find("css/site.css");
     ASSERT_NE(css, nullptr);
     ASSERT_FALSE(public_assets::kManifest.VariantsOf(*css).empty()) << "nothing to decode";
-    url_ = "http://127.0.0.1:" + std::to_string(server_->port()) + std::string(css->url());
+    url_ = "http://127.0.0.1:" + std::to_string(port()) + std::string(css->url());
     file_ = ex::ReadPublicFile("css/site.css");
     out_ = ::testing::TempDir() + "kv_assets_curl_" + GetParam() + ".css";
     std::remove(out_.c_str());
   }
   void TearDown() override { std::remove(out_.c_str()); }
 
-  const kv_assets::Server assets_{public_assets::kManifest};
-  std::unique_ptr<ex::TestServer> server_;
   std::string url_, file_, out_;
 };
 

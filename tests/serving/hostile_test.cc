@@ -338,13 +338,9 @@ TEST(Hostile, EveryCaseThroughTheApi) {
 }
 
 // Parameter: a kind of test server.
-class HostileHttp : public ::testing::TestWithParam<std::string> {
+class HostileHttp : public ex::ServingTest {
  protected:
-  void SetUp() override {
-    server_ = ex::StartTestServer(GetParam(), assets_);
-    ASSERT_TRUE(server_ != nullptr && server_->port() != 0) << GetParam() << " did not start";
-  }
-  std::uint16_t port() const { return server_->port(); }
+  HostileHttp() : ServingTest(public_assets::kManifest) {}
 
   // The statuses case `c` may get from this server.
   const std::set<int>& Allowed(const Case& c) const {
@@ -373,9 +369,6 @@ class HostileHttp : public ::testing::TestWithParam<std::string> {
     client.SendRaw(then);
     return raw + client.ReceiveAll();
   }
-
-  const kv_assets::Server assets_{public_assets::kManifest};
-  std::unique_ptr<ex::TestServer> server_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Servers, HostileHttp, ::testing::ValuesIn(ex::TestServerKinds()),

@@ -35,37 +35,6 @@ http::response<http::string_body> HomePage(const http::request<http::string_body
   return res;
 }
 
-class BeastServer : public TestServer {
- public:
-  BeastServer(const kv_assets::Server& assets, kv_assets::beast::AssetServerOptions options)
-      : server_(io_, {boost::asio::ip::address_v4::loopback(), 0}, assets, HomePage, options) {
-    for (int i = 0; i < 2; ++i) {
-      threads_.emplace_back([this] {
-        io_.run();
-        ++finished_;
-      });
-    }
-  }
-  ~BeastServer() override {
-    server_.Stop();
-    const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
-    while (finished_ < 2 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    EXPECT_EQ(finished_, 2) << "AssetServer still had work " << kStopTimeout.count()
-                            << " s after Stop()";
-    io_.stop();
-    for (std::thread& t : threads_) t.join();
-  }
-  std::uint16_t port() const override { return server_.local_endpoint().port(); }
-
- private:
-  boost::asio::io_context io_;
-  kv_assets::beast::AssetServer server_;
-  std::atomic<int> finished_{0};
-  std::vector<std::thread> threads_;
-};
-
 // cpp-httplib configured as a program serving many keep-alive clients would be: a pool
 // larger than its default of 8 threads (each open connection holds one) and no cap of 5
 // requests per connection. Mount() itself changes neither.
@@ -116,7 +85,7 @@ std::unique_ptr<TestServer> StartTestServer(std::string_view kind, const kv_asse
       beast.sendfile_min = 1;
       beast.sendfile_to_loopback = true;
     }
-    return std::make_unique<BeastServer>(assets, beast);
+    return std::make_unique<RunningAssetServer>(assets, HomePage, beast);
   }
   if (kind == "httplib") return std::make_unique<HttplibServer>(assets, options);
   ADD_FAILURE() << "no test server of kind " << kind;
@@ -124,5 +93,42 @@ std::unique_ptr<TestServer> StartTestServer(std::string_view kind, const kv_asse
 }
 
 std::vector<std::string> TestServerKinds() { return {"beast", "beast_sendfile", "httplib"}; }
+
+RunningAssetServer::RunningAssetServer(const kv_assets::Server& assets,
+                                       kv_assets::beast::Fallback fallback,
+                                       kv_assets::beast::AssetServerOptions options)
+    : server_(io_, {boost::asio::ip::address_v4::loopback(), 0}, assets, std::move(fallback),
+              options) {
+  for (int i = 0; i < 2; ++i) {
+    threads_.emplace_back([this] {
+      io_.run();
+      ++finished_;
+    });
+  }
+}
+
+RunningAssetServer::~RunningAssetServer() {
+  server_.Stop();
+  EXPECT_TRUE(WaitForRunToReturn(kStopTimeout))
+      << "AssetServer still had work " << kStopTimeout.count() << " s after Stop()";
+  io_.stop();
+  for (std::thread& t : threads_) t.join();
+}
+
+std::uint16_t RunningAssetServer::port() const { return server_.local_endpoint().port(); }
+
+bool RunningAssetServer::WaitForRunToReturn(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (finished_ < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return finished_ == 2;
+}
+
+void ServingTest::Start(const kv_assets::Server& assets) {
+  server_.reset();  // one server at a time: the old one stops first
+  server_ = StartTestServer(GetParam(), assets);
+  ASSERT_TRUE(server_ != nullptr && server_->port() != 0) << GetParam() << " did not start";
+}
 
 }  // namespace kv_assets_test

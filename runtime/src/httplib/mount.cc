@@ -123,11 +123,11 @@ void ToOriginForm(::httplib::Request& req, const TargetParts& parts) {
 
 HandlerResponse PreRoute(const kv_assets::Server& assets, const ::httplib::Request& req,
                          ::httplib::Response& res) {
-  const std::optional<TargetParts> parts = ParseTarget(req.target);
   if (req.target == "*") {  // OPTIONS * (RFC 9112 §3.2.4): the assets say what they allow
     Answer(assets, req, res);
     return HandlerResponse::Handled;
   }
+  const std::optional<TargetParts> parts = ParseTarget(req.target);
   if (!parts.has_value()) {
     Put(ErrorResponse(400, req.method), res, HasBody(req));
     return HandlerResponse::Handled;
