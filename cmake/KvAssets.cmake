@@ -14,6 +14,7 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
                     [EXCLUDE <pattern>...]
                     [BODIES <incbin|literal>]
                     [COMPRESS <gzip|brotli|zstd>... | COMPRESS NONE]
+                    [COMPRESS_LEVEL <fast|max>]
                     [LAST_MODIFIED <mtime|git|epoch>]
                     [STORE <url>])
 
@@ -40,12 +41,25 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
     file; fastest, GCC and Clang on ELF) or ``literal`` (string literals of at most 16 KB).
     Default: ``incbin`` where it works, else ``literal``.
   ``COMPRESS``
-    Content codings to precompress with, any of ``gzip`` (zlib level 9), ``brotli`` (quality
-    11) and ``zstd`` (level 19), or ``NONE``. Default: all three. Only types that compress
-    (text, JSON, SVG, WebAssembly, uncompressed fonts, ...) are, never PNG, JPEG, WOFF2 and
-    the like, and a variant is kept only when it saves at least 10 % and 32 bytes. Results
-    are cached under ``${CMAKE_CURRENT_BINARY_DIR}/kv_assets/<target>/``, so a build
-    compresses only the files that changed.
+    Content codings to precompress with, any of ``gzip``, ``brotli`` and ``zstd``, or
+    ``NONE``. Default: ``gzip brotli``. (zstd is not in the default: every browser that
+    accepts zstd accepts br too and gets br, which is smaller, while zstd at level 19 costs
+    almost as much build time as brotli at 11.) Only types that compress (text, JSON, SVG,
+    WebAssembly, uncompressed fonts, ...) are, never PNG, JPEG, WOFF2 and the like, and a
+    variant is kept only when it saves at least 10 % and 32 bytes.
+  ``COMPRESS_LEVEL``
+    ``max`` (gzip 9, brotli 11, zstd 19: the smallest bytes, about 1 MB/s per core for
+    brotli) or ``fast`` (gzip 6, brotli 5, zstd 3: a few percent larger, more than ten times
+    faster). Default: ``fast`` in the ``Debug`` configuration, ``max`` in the others. The
+    files' ETags and tags do not depend on it; the variants' ETags do (``"...-br-fast"``).
+
+  Compressed variants are cached between builds, shared by every build folder of the
+  machine (as ccache does): in ``$KV_ASSETS_CACHE_DIR`` when that is set while the build runs,
+  else ``$XDG_CACHE_HOME/kv-assets`` or ``~/.cache/kv-assets``, trimmed to
+  ``$KV_ASSETS_CACHE_MAX_SIZE`` (default ``1G``), least recently used first. CI can keep
+  that folder between runs. Setting ``KV_ASSETS_CACHE_DIR`` to the empty string, or the
+  CMake option ``KV_ASSETS_SHARED_CACHE`` to ``OFF``, keeps a private cache in each build
+  folder instead.
   ``LAST_MODIFIED``
     Where each file's ``Last-Modified`` comes from. Default ``mtime``.
 
@@ -191,7 +205,8 @@ endfunction()
 # The generator's --compress= flag for kv_assets_embed()'s COMPRESS values (empty: the default).
 function(_kv_assets_compress_flag out codings)
   if(NOT codings)
-    set(codings gzip brotli zstd)
+    set("${out}" "" PARENT_SCOPE)  # the generator's default
+    return()
   endif()
   if(codings STREQUAL "NONE")
     set("${out}" "--compress=none" PARENT_SCOPE)
@@ -219,8 +234,13 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)  # cmake -P KvAssets
   return()
 endif()
 
+option(KV_ASSETS_SHARED_CACHE
+       "kv_assets_embed(): share compressed variants between build folders (see KvAssets.cmake)"
+       ON)
+
 function(kv_assets_embed target folder)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED;STORE"
+  cmake_parse_arguments(PARSE_ARGV 2 arg ""
+                        "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED;STORE;COMPRESS_LEVEL"
                         "EXCLUDE;COMPRESS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kv_assets_embed: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -272,6 +292,17 @@ function(kv_assets_embed target folder)
   endif()
 
   _kv_assets_compress_flag(compress "${arg_COMPRESS}")
+  if(NOT DEFINED arg_COMPRESS_LEVEL)
+    set(level "--level=$<IF:$<CONFIG:Debug>,fast,max>")
+  elseif(arg_COMPRESS_LEVEL MATCHES "^(fast|max)$")
+    set(level "--level=${arg_COMPRESS_LEVEL}")
+  else()
+    message(FATAL_ERROR "kv_assets_embed: COMPRESS_LEVEL '${arg_COMPRESS_LEVEL}' must be fast or max")
+  endif()
+  set(cache "")
+  if(NOT KV_ASSETS_SHARED_CACHE)
+    set(cache "--cache-dir=")
+  endif()
 
   set(last_modified "mtime")
   if(DEFINED arg_LAST_MODIFIED)
@@ -296,8 +327,8 @@ function(kv_assets_embed target folder)
   set(generate
     KvAssets::kv-assets generate "${abs_folder}"
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
-    "--prefix=${prefix}" "--bodies=${bodies}" "${compress}" "--last-modified=${last_modified}"
-    ${excludes})
+    "--prefix=${prefix}" "--bodies=${bodies}" ${compress} "${level}"
+    "--last-modified=${last_modified}" ${excludes} ${cache})
   if(DEFINED arg_STORE)
     _kv_assets_store(generate "${target}" "${arg_STORE}" "${generate}")
     set(bodies store)
@@ -342,6 +373,10 @@ function(kv_assets_embed target folder)
       DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>"
       DEPFILE "${depfile}"
       COMMENT "Embedding ${folder} into ${target}"
+      # Ninja's console pool: the generator's progress lines show while it runs, not all at
+      # once when it ends. Embeds then run one at a time, each on every core, beside the
+      # build's other jobs (bench/README.md, "Progress and Ninja's console pool").
+      USES_TERMINAL
       VERBATIM)
   endif()
   target_sources("${target}" PRIVATE "${header}" "${source}")

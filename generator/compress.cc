@@ -18,13 +18,29 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "generator/file_util.h"
+#include "generator/compress_cache.h"
 #include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {
 
-constexpr int kGzipLevel = 9;
+// The settings of each level. kMax: the smallest bytes clients receive, for release builds.
+// kFast: a few percent larger at a small fraction of the time, for builds run every few
+// minutes (bench/README.md has both measured on the same corpus).
+struct Levels {
+  int gzip;
+  int brotli;
+  // At most 19: level 19's window is at most 8 MiB, the most a client must accept for the
+  // "zstd" content coding (RFC 9659); levels 20 to 22 use larger windows, which browsers refuse.
+  int zstd;
+};
+constexpr Levels kMaxLevels{9, 11, 19};
+constexpr Levels kFastLevels{6, 5, 3};
+
+constexpr const Levels& LevelsOf(CompressLevel level) {
+  return level == CompressLevel::kFast ? kFastLevels : kMaxLevels;
+}
+
 // zlib's largest: slightly smaller output for 256 KiB more memory per stream.
 constexpr int kGzipMemLevel = 9;
 // A 32 KiB window (the most deflate has); adding 16 asks zlib for a gzip wrapper.
@@ -32,15 +48,6 @@ constexpr int kGzipWindowBits = 15 + 16;
 // RFC 1952's "unknown" operating system: zlib would write the compiling machine's, and the
 // same input must give the same bytes everywhere.
 constexpr int kGzipOsUnknown = 255;
-constexpr int kBrotliQuality = 11;
-// Level 19's window is at most 8 MiB, the most a client must accept for the "zstd" content
-// coding (RFC 9659); levels 20 to 22 use larger windows, which browsers refuse.
-constexpr int kZstdLevel = 19;
-
-// Bump when the layout of a cache entry changes.
-constexpr std::uint8_t kCacheFormat = 1;
-constexpr std::string_view kCacheMagic = "KVAC";
-constexpr std::size_t kCacheHeaderSize = 24;  // magic, format, kept, 2 zero bytes, size, hash
 
 BrotliEncoderMode BrotliModeFor(Compressibility kind) {
   switch (kind) {
@@ -60,9 +67,9 @@ absl::Status EncoderError(Coding coding, std::string_view what) {
       absl::StrCat("cannot compress with ", Sv(CodingName(coding)), ": ", Sv(what)));
 }
 
-absl::StatusOr<std::string> Gzip(std::string_view in) {
+absl::StatusOr<std::string> Gzip(std::string_view in, int level) {
   z_stream zs{};
-  if (deflateInit2(&zs, kGzipLevel, Z_DEFLATED, kGzipWindowBits, kGzipMemLevel,
+  if (deflateInit2(&zs, level, Z_DEFLATED, kGzipWindowBits, kGzipMemLevel,
                    Z_DEFAULT_STRATEGY) != Z_OK) {
     return EncoderError(Coding::kGzip, "out of memory");
   }
@@ -93,11 +100,11 @@ absl::StatusOr<std::string> Gzip(std::string_view in) {
   return out;
 }
 
-absl::StatusOr<std::string> Brotli(std::string_view in, Compressibility kind) {
+absl::StatusOr<std::string> Brotli(std::string_view in, Compressibility kind, int quality) {
   std::size_t size = BrotliEncoderMaxCompressedSize(in.size());
   if (size == 0) return EncoderError(Coding::kBrotli, "too large");
   std::string out(size, '\0');
-  if (!BrotliEncoderCompress(kBrotliQuality, BROTLI_DEFAULT_WINDOW, BrotliModeFor(kind), in.size(),
+  if (!BrotliEncoderCompress(quality, BROTLI_DEFAULT_WINDOW, BrotliModeFor(kind), in.size(),
                              reinterpret_cast<const std::uint8_t*>(in.data()), &size,
                              reinterpret_cast<std::uint8_t*>(out.data()))) {
     return EncoderError(Coding::kBrotli, "out of memory");
@@ -106,115 +113,94 @@ absl::StatusOr<std::string> Brotli(std::string_view in, Compressibility kind) {
   return out;
 }
 
-absl::StatusOr<std::string> Zstd(std::string_view in) {
+absl::StatusOr<std::string> Zstd(std::string_view in, int level) {
   std::string out(ZSTD_compressBound(in.size()), '\0');
-  const std::size_t size = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), kZstdLevel);
+  const std::size_t size = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), level);
   if (ZSTD_isError(size)) return EncoderError(Coding::kZstd, ZSTD_getErrorName(size));
   out.resize(size);
   return out;
 }
 
 // Everything that decides a cache entry's content besides the input bytes.
-std::string Settings(Coding coding, Compressibility kind) {
+std::string Settings(Coding coding, Compressibility kind, CompressLevel level) {
+  const Levels& levels = LevelsOf(level);
   std::string out;
   switch (coding) {
     case Coding::kGzip:
-      out =
-          absl::StrCat("gzip level=", kGzipLevel, " mem=", kGzipMemLevel,
-                       " wbits=", kGzipWindowBits, " os=", kGzipOsUnknown, " zlib=", zlibVersion());
+      out = absl::StrCat("gzip level=", levels.gzip, " mem=", kGzipMemLevel,
+                         " wbits=", kGzipWindowBits, " os=", kGzipOsUnknown, " zlib=", zlibVersion());
       break;
     case Coding::kBrotli:
-      out = absl::StrCat("br quality=", kBrotliQuality, " lgwin=", BROTLI_DEFAULT_WINDOW,
+      out = absl::StrCat("br quality=", levels.brotli, " lgwin=", BROTLI_DEFAULT_WINDOW,
                          " mode=", static_cast<int>(BrotliModeFor(kind)),
                          " brotli=", BrotliEncoderVersion());
       break;
     case Coding::kZstd:
-      out = absl::StrCat("zstd level=", kZstdLevel, " zstd=", ZSTD_versionString());
+      out = absl::StrCat("zstd level=", levels.zstd, " zstd=", ZSTD_versionString());
       break;
   }
   absl::StrAppend(&out, " keep>=", kMinSavingBytes, "B,", kMinSavingPercent,
-                  "% format=", kCacheFormat);
+                  "% format=", kCacheEntryFormat);
   return out;
 }
 
-void PutLittleEndian64(char* at, std::uint64_t value) {
-  for (int i = 0; i < 8; ++i) at[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
-}
-
-std::uint64_t GetLittleEndian64(const char* at) {
-  std::uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(at[i]);
-  return value;
-}
-
-// XXH3 of the entry's name, the first 16 bytes of its header and its payload: an entry
-// copied under another name, truncated or damaged fails the check.
-std::uint64_t EntryHash(std::string_view name, std::string_view header16,
-                        std::string_view payload) {
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_64bits_reset(state);
-  XXH3_64bits_update(state, name.data(), name.size());
-  XXH3_64bits_update(state, header16.data(), header16.size());
-  XXH3_64bits_update(state, payload.data(), payload.size());
-  const std::uint64_t hash = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  return hash;
-}
-
-enum class CacheState { kMissing, kDamaged, kHit };
-
-struct CacheLookup {
-  CacheState state = CacheState::kMissing;
-  std::optional<std::string> variant;  // for kHit: the variant, or nullopt if not kept
-};
-
-// Reads and checks the entry `name` for a body of `original_size` bytes.
-CacheLookup ReadCacheEntry(const std::string& dir, const std::string& name,
-                           std::uint64_t original_size) {
-  absl::StatusOr<std::string> bytes = ReadFile(absl::StrCat(dir, "/", name));
-  if (!bytes.ok()) {
-    return {absl::IsNotFound(bytes.status()) ? CacheState::kMissing : CacheState::kDamaged, {}};
+// Roughly how many times longer than gzip a coding takes per input byte at each level
+// (bench/README.md, "Cold builds"): the order in which jobs start, never their results.
+double CostPerByte(Coding coding, CompressLevel level) {
+  const bool fast = level == CompressLevel::kFast;
+  switch (coding) {
+    case Coding::kGzip:
+      return 1;
+    case Coding::kBrotli:
+      return fast ? 0.5 : 14;
+    case Coding::kZstd:
+      return fast ? 0.1 : 11;
   }
-  const std::string_view b = *bytes;
-  if (b.size() < kCacheHeaderSize || b.substr(0, 4) != kCacheMagic ||
-      static_cast<std::uint8_t>(b[4]) != kCacheFormat || static_cast<std::uint8_t>(b[5]) > 1 ||
-      b[6] != 0 || b[7] != 0) {
-    return {CacheState::kDamaged, {}};
-  }
-  const bool kept = b[5] == 1;
-  const std::string_view payload = b.substr(kCacheHeaderSize);
-  if (GetLittleEndian64(b.data() + 8) != payload.size() ||
-      GetLittleEndian64(b.data() + 16) != EntryHash(name, b.substr(0, 16), payload) ||
-      (kept ? !WorthKeeping(original_size, payload.size()) : !payload.empty())) {
-    return {CacheState::kDamaged, {}};
-  }
-  if (!kept) return {CacheState::kHit, std::nullopt};
-  return {CacheState::kHit, std::string(payload)};
+  return 1;
 }
 
 // What one (distinct content, coding) needs and gives.
 struct Job {
   const HashedFile* file = nullptr;  // the first file with this content
+  std::size_t content = 0;           // which distinct content: an index into the run's counts
   Compressibility kind = Compressibility::kNone;
   Coding coding = Coding::kGzip;
   std::string cache_name;
+  double cost = 0;  // estimated, for ordering
   // Results.
   absl::Status status;
   std::optional<std::string> variant;  // nullopt when not worth keeping
   CacheState cache = CacheState::kMissing;
 };
 
-void RunJob(Job& job, const std::string& cache_dir) {
-  const std::string_view content = job.file->content;
-  if (!cache_dir.empty()) {
-    CacheLookup cached = ReadCacheEntry(cache_dir, job.cache_name, content.size());
-    job.cache = cached.state;
-    if (cached.state == CacheState::kHit) {
-      job.variant = std::move(cached.variant);
-      return;
-    }
+// What the workers share besides the jobs.
+struct JobContext {
+  const CompressOptions& options;
+  std::string cache_dir;  // "" for none
+  // Per distinct content, its jobs and those not finished yet (for CompressProgress).
+  std::vector<std::size_t> jobs_per_content;
+  std::vector<std::atomic<std::size_t>> unfinished;
+};
+
+// A cached entry, when it is one this body can have: a kept variant must still be worth
+// keeping (an entry planted for another body of the same hash would not be).
+bool UseCached(Job& job, const std::string& cache_dir) {
+  CacheEntry cached = ReadCacheEntry(cache_dir, job.cache_name);
+  job.cache = cached.state;
+  if (cached.state == CacheState::kHit && cached.kept &&
+      !WorthKeeping(job.file->content.size(), cached.payload.size())) {
+    job.cache = CacheState::kDamaged;
   }
-  absl::StatusOr<std::string> encoded = Encode(job.coding, job.kind, content);
+  if (job.cache != CacheState::kHit) return false;
+  if (cached.kept) job.variant = std::move(cached.payload);
+  return true;
+}
+
+void RunJob(Job& job, const JobContext& context) {
+  const std::string_view content = job.file->content;
+  if (!context.cache_dir.empty() && UseCached(job, context.cache_dir)) return;
+  absl::StatusOr<std::string> encoded =
+      Encode(job.coding, job.kind, content, context.options.level);
   if (!encoded.ok()) {
     job.status = absl::Status(encoded.status().code(), absl::StrCat(job.file->source.abs_path, ": ",
                                                                     encoded.status().message()));
@@ -222,28 +208,44 @@ void RunJob(Job& job, const std::string& cache_dir) {
   }
   const bool kept = WorthKeeping(content.size(), encoded->size());
   if (kept) job.variant = std::move(*encoded);
-  if (!cache_dir.empty()) {
-    // A cache that cannot be written only makes the next run slower.
-    ReplaceFile(
-        absl::StrCat(cache_dir, "/", job.cache_name),
-        internal::CacheEntryBytes(job.cache_name, kept, kept ? std::string_view(*job.variant) : ""),
-        Durability::kNoFsync)
-        .IgnoreError();
+  if (!context.cache_dir.empty()) {
+    WriteCacheEntry(context.cache_dir, job.cache_name, kept,
+                    kept ? std::string_view(*job.variant) : "");
   }
 }
 
-// Runs every job on up to `threads` threads, largest bodies first so that one big file does
-// not start last and run alone. Each job writes only its own slot.
-void RunJobs(std::vector<Job>& jobs, unsigned threads, const std::string& cache_dir) {
+// A file counts as done once all its encodings are; its bytes count in shares, one per
+// encoding, so the byte count moves while a large file's encodings run.
+void CountFinished(const Job& job, JobContext& context) {
+  CompressProgress* progress = context.options.progress;
+  if (progress == nullptr) return;
+  if (job.cache == CacheState::kHit) progress->cached.fetch_add(1);
+  const std::uint64_t size = job.file->content.size();
+  const std::size_t jobs = context.jobs_per_content[job.content];
+  const std::uint64_t share = size / jobs;
+  if (context.unfinished[job.content].fetch_sub(1) == 1) {
+    progress->files_done.fetch_add(1);
+    progress->bytes_done.fetch_add(size - share * (jobs - 1));
+  } else {
+    progress->bytes_done.fetch_add(share);
+  }
+}
+
+// Runs every job on up to `threads` threads, the most expensive first, so that no long job
+// starts last and runs alone while the other cores idle. Each job writes only its own slot.
+void RunJobs(std::vector<Job>& jobs, JobContext& context) {
   std::vector<std::size_t> order(jobs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return jobs[a].file->content.size() > jobs[b].file->content.size();
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return jobs[a].cost > jobs[b].cost; });
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
-    for (std::size_t k; (k = next.fetch_add(1)) < order.size();) RunJob(jobs[order[k]], cache_dir);
+    for (std::size_t k; (k = next.fetch_add(1)) < order.size();) {
+      RunJob(jobs[order[k]], context);
+      CountFinished(jobs[order[k]], context);
+    }
   };
+  unsigned threads = context.options.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, jobs.size()));
   std::vector<std::jthread> pool;
@@ -257,69 +259,102 @@ void RunJobs(std::vector<Job>& jobs, unsigned threads, const std::string& cache_
   work();
 }
 
+// The work for one distinct content.
+struct ContentWork {
+  std::size_t jobs = 0;
+  std::uint64_t bytes = 0;
+};
+
 // One job per distinct (cache name) among the eligible files; `file_jobs[i]` lists file
-// i's jobs.
-std::vector<Job> PlanJobs(const std::vector<HashedFile>& files, const std::vector<Coding>& codings,
-                          std::vector<std::vector<std::size_t>>& file_jobs) {
+// i's jobs, `contents` the work per distinct content.
+std::vector<Job> PlanJobs(const std::vector<HashedFile>& files, const CompressOptions& options,
+                          std::vector<std::vector<std::size_t>>& file_jobs,
+                          std::vector<ContentWork>& contents) {
   std::vector<Job> jobs;
   std::map<std::string, std::size_t> by_name;
+  std::map<Digest, std::size_t> by_digest;
   file_jobs.assign(files.size(), {});
   for (std::size_t i = 0; i < files.size(); ++i) {
     const Compressibility kind = CompressibilityFor(files[i].source.path);
     // A body of kMinSavingBytes or less cannot save kMinSavingBytes.
     if (kind == Compressibility::kNone || files[i].content.size() <= kMinSavingBytes) continue;
-    for (const Coding coding : codings) {
-      std::string name = internal::CacheEntryName(files[i].digest, coding, kind);
+    for (const Coding coding : options.codings) {
+      std::string name = internal::CacheEntryName(files[i].digest, coding, kind, options.level);
       const auto [it, inserted] = by_name.emplace(name, jobs.size());
-      if (inserted) jobs.push_back(Job{&files[i], kind, coding, std::move(name)});
+      if (inserted) {
+        const auto [d, new_content] = by_digest.emplace(files[i].digest, contents.size());
+        if (new_content) contents.push_back({0, files[i].content.size()});
+        ++contents[d->second].jobs;
+        const double cost = static_cast<double>(files[i].content.size()) *
+                            CostPerByte(coding, options.level);
+        jobs.push_back(Job{&files[i], d->second, kind, coding, std::move(name), cost});
+      }
       file_jobs[i].push_back(it->second);
     }
   }
   return jobs;
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> Encode(Coding coding, Compressibility kind, std::string_view content) {
-  switch (coding) {
-    case Coding::kGzip:
-      return Gzip(content);
-    case Coding::kBrotli:
-      return Brotli(content, kind);
-    case Coding::kZstd:
-      return Zstd(content);
-  }
-  return absl::InvalidArgumentError("unknown coding");
-}
-
-absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
-                                        const CompressOptions& options) {
-  CompressResult result;
-  std::string cache_dir = options.cache_dir;
-  if (!cache_dir.empty() && !options.codings.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(cache_dir, ec);
-    if (ec) cache_dir.clear();  // no cache: slower, same result
-  }
-  std::vector<std::vector<std::size_t>> file_jobs;
-  std::vector<Job> jobs = PlanJobs(files, options.codings, file_jobs);
-  RunJobs(jobs, options.threads, cache_dir);
-
+// The counts a finished run reports.
+void Tally(const std::vector<Job>& jobs, bool cached, CompressResult& result) {
   for (const Job& job : jobs) {
-    if (!job.status.ok()) return job.status;
     if (job.cache == CacheState::kHit) {
       ++result.stats.from_cache;
     } else {
       ++result.stats.computed;
       if (job.cache == CacheState::kDamaged) ++result.stats.cache_rejected;
     }
-    if (!cache_dir.empty()) result.cache_entries.push_back(job.cache_name);
+    if (cached) result.cache_entries.push_back(job.cache_name);
   }
   std::sort(result.cache_entries.begin(), result.cache_entries.end());
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Encode(Coding coding, Compressibility kind, std::string_view content,
+                                   CompressLevel level) {
+  const Levels& levels = LevelsOf(level);
+  switch (coding) {
+    case Coding::kGzip:
+      return Gzip(content, levels.gzip);
+    case Coding::kBrotli:
+      return Brotli(content, kind, levels.brotli);
+    case Coding::kZstd:
+      return Zstd(content, levels.zstd);
+  }
+  return absl::InvalidArgumentError("unknown coding");
+}
+
+absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
+                                        const CompressOptions& options) {
+  std::vector<std::vector<std::size_t>> file_jobs;
+  std::vector<ContentWork> contents;
+  std::vector<Job> jobs = PlanJobs(files, options, file_jobs, contents);
+  JobContext context{options, options.cache_dir, std::vector<std::size_t>(contents.size()),
+                     std::vector<std::atomic<std::size_t>>(contents.size())};
+  if (!context.cache_dir.empty() && !jobs.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(context.cache_dir, ec);
+    if (ec) context.cache_dir.clear();  // no cache: slower, same result
+  }
+  for (std::size_t i = 0; i < contents.size(); ++i) {
+    context.jobs_per_content[i] = contents[i].jobs;
+    context.unfinished[i] = contents[i].jobs;
+    if (options.progress != nullptr) {
+      options.progress->files_total.fetch_add(1);
+      options.progress->bytes_total.fetch_add(contents[i].bytes);
+    }
+  }
+  RunJobs(jobs, context);
+  for (const Job& job : jobs) {
+    if (!job.status.ok()) return job.status;
+  }
+  CompressResult result;
+  Tally(jobs, !context.cache_dir.empty(), result);
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::vector<EncodedVariant>& variants = files[i].variants;
     for (const std::size_t j : file_jobs[i]) {
-      if (jobs[j].variant) variants.push_back({jobs[j].coding, *jobs[j].variant});
+      if (jobs[j].variant) variants.push_back({jobs[j].coding, *jobs[j].variant, options.level});
     }
     std::sort(variants.begin(), variants.end(), [](const auto& a, const auto& b) {
       return std::pair(a.bytes.size(), a.coding) < std::pair(b.bytes.size(), b.coding);
@@ -327,27 +362,6 @@ absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
   }
   result.files = std::move(files);
   return result;
-}
-
-std::size_t PruneCompressCache(const std::string& cache_dir, const std::vector<std::string>& used) {
-  if (cache_dir.empty()) return 0;
-  std::error_code ec;
-  std::vector<std::filesystem::path> unused;
-  std::size_t kept = 0;
-  for (std::filesystem::directory_iterator it(cache_dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (std::binary_search(used.begin(), used.end(), it->path().filename().string())) {
-      ++kept;
-    } else {
-      unused.push_back(it->path());
-    }
-  }
-  std::size_t removed = 0;
-  for (const std::filesystem::path& path : unused) {
-    if (std::filesystem::remove(path, ec)) ++removed;
-  }
-  if (kept == 0 && removed == unused.size()) std::filesystem::remove(cache_dir, ec);
-  return removed;
 }
 
 absl::StatusOr<std::vector<Coding>> ParseCodings(std::string_view list) {
@@ -372,22 +386,12 @@ absl::StatusOr<std::vector<Coding>> ParseCodings(std::string_view list) {
 
 namespace internal {
 
-std::string CacheEntryName(const Digest& digest, Coding coding, Compressibility kind) {
-  const std::string settings = Settings(coding, kind);
+std::string CacheEntryName(const Digest& digest, Coding coding, Compressibility kind,
+                           CompressLevel level) {
+  const std::string settings = Settings(coding, kind, level);
   return absl::StrCat(absl::Hex(digest.high, absl::kZeroPad16),
                       absl::Hex(digest.low, absl::kZeroPad16), "-", Sv(CodingName(coding)), "-",
                       absl::Hex(XXH3_64bits(settings.data(), settings.size()), absl::kZeroPad16));
-}
-
-std::string CacheEntryBytes(std::string_view name, bool kept, std::string_view payload) {
-  std::string out(kCacheHeaderSize, '\0');
-  std::memcpy(out.data(), kCacheMagic.data(), kCacheMagic.size());
-  out[4] = static_cast<char>(kCacheFormat);
-  out[5] = kept ? 1 : 0;
-  PutLittleEndian64(out.data() + 8, payload.size());
-  PutLittleEndian64(out.data() + 16, EntryHash(name, std::string_view(out).substr(0, 16), payload));
-  out.append(payload);
-  return out;
 }
 
 }  // namespace internal

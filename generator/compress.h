@@ -1,28 +1,26 @@
 // generator/compress.h — step 4 of 5: precompressed variants of the files worth compressing.
 //
 // Each file whose type compresses (CompressibilityFor(), content_type.h) is encoded with
-// every requested coding: gzip (zlib level 9, a gzip header without name or time), brotli
-// (quality 11, default window, mode by type) and zstd (level 19). A variant is kept only when
-// it is clearly smaller (WorthKeeping()). Files are compressed on a pool of threads; the
-// result depends on the input alone, never on the number of threads or their timing.
+// every requested coding, at the requested level: kMax (gzip 9, brotli 11, zstd 19) for
+// release builds, kFast (gzip 6, brotli 5, zstd 3) while developing. A variant is kept only
+// when it is clearly smaller (WorthKeeping()). Files are compressed on a pool of threads, the
+// most expensive jobs first; the result depends on the input alone, never on the number of
+// threads or their timing.
 //
-// Brotli at quality 11 runs at about 1 MB/s, so results are cached in a folder of the build:
-// one file per (content hash, coding, settings), "not worth keeping" included. A build then
-// compresses only the files whose content changed. Entries are written atomically and
-// checked when read; a damaged one is computed again, and a cache that cannot be read or
-// written only makes the run slower. After a successful run, PruneCompressCache() removes
-// the entries that run did not use, so the folder holds one build's worth.
+// Results are cached (compress_cache.h): one entry per (content hash, coding, settings),
+// "not worth keeping" included, so a build compresses only contents no earlier build on the
+// machine has compressed with the same settings. The cache never changes a result; a cache
+// that cannot be read or written only makes the run slower.
 //
 // Example:
-//   CompressOptions options{.cache_dir = out_dir + "/assets.compress-cache"};
+//   CompressOptions options{.cache_dir = SharedCacheDir(env)};
 //   KV_ASSETS_ASSIGN_OR_RETURN(CompressResult c, Compress(std::move(hashed), options));
 //   KV_ASSETS_ASSIGN_OR_RETURN(GeneratedFiles out, Emit(c.files, watched, emit_options));
-//   KV_ASSETS_RETURN_IF_ERROR(WriteOutputs(out, emit_options));
-//   PruneCompressCache(options.cache_dir, c.cache_entries);
 
 #ifndef KV_ASSETS_GENERATOR_COMPRESS_H_
 #define KV_ASSETS_GENERATOR_COMPRESS_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -51,13 +49,32 @@ constexpr bool WorthKeeping(std::uint64_t original_size, std::uint64_t encoded_s
   return saving >= kMinSavingBytes && saving * 100 >= original_size * kMinSavingPercent;
 }
 
+// The codings kv_assets_embed() precompresses with when not told: gzip for every client and
+// br for every browser. zstd is not among them: every browser that accepts zstd accepts br,
+// br at quality 11 is smaller than zstd at 19 for web text, and zstd at 19 costs almost as
+// much as br at 11 (bench/README.md, "Cold builds").
+inline const std::vector<Coding> kDefaultCodings = {Coding::kGzip, Coding::kBrotli};
+
+// How far the run has got, for a progress line; updated by the worker threads as each
+// encoding finishes. A file counts once all its encodings are done.
+struct CompressProgress {
+  std::atomic<std::size_t> files_done{0};
+  std::atomic<std::size_t> files_total{0};  // distinct contents with encodings to make
+  std::atomic<std::uint64_t> bytes_done{0};
+  std::atomic<std::uint64_t> bytes_total{0};
+  std::atomic<std::size_t> cached{0};  // encodings read from the cache so far
+};
+
 struct CompressOptions {
   // The codings to try; empty for none.
-  std::vector<Coding> codings = {Coding::kGzip, Coding::kBrotli, Coding::kZstd};
-  // Where cached results live, created when missing; "" for no cache.
+  std::vector<Coding> codings = kDefaultCodings;
+  CompressLevel level = CompressLevel::kMax;
+  // Where cached results live (compress_cache.h), created when missing; "" for no cache.
   std::string cache_dir;
   // Worker threads; 0 for std::thread::hardware_concurrency().
   unsigned threads = 0;
+  // Where to count progress; nullptr for nowhere.
+  CompressProgress* progress = nullptr;
 };
 
 // What a run did, counted per (distinct content, coding).
@@ -79,27 +96,21 @@ struct CompressResult {
 absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
                                         const CompressOptions& options);
 
-// Removes every file in `cache_dir` that `used` does not name, and the folder itself when
-// nothing is left. Best effort: what cannot be removed stays for the next run. Returns the
-// number of files removed.
-std::size_t PruneCompressCache(const std::string& cache_dir, const std::vector<std::string>& used);
-
 // `content` encoded with `coding` and the settings above. Fails only when the compressor
 // does (out of memory, or a body too large for it).
-absl::StatusOr<std::string> Encode(Coding coding, Compressibility kind, std::string_view content);
+absl::StatusOr<std::string> Encode(Coding coding, Compressibility kind, std::string_view content,
+                                   CompressLevel level = CompressLevel::kMax);
 
 // The value of --compress=: "none", or a comma-separated list of "gzip", "br" and "zstd".
 // Returns the codings in Coding order without repeats; InvalidArgumentError otherwise.
 absl::StatusOr<std::vector<Coding>> ParseCodings(std::string_view list);
 
 namespace internal {
-// The cache file name for `digest` encoded with `coding` under the current settings (the
-// compression levels and modes, the libraries' versions and the keep rule): a change to any
-// of them gives new names, and the old entries are pruned.
-std::string CacheEntryName(const Digest& digest, Coding coding, Compressibility kind);
-// A cache file's bytes: a header (magic, format, whether the variant is kept, payload size,
-// and an XXH3 of the name, the header and the payload) followed by the encoded bytes.
-std::string CacheEntryBytes(std::string_view name, bool kept, std::string_view payload);
+// The cache entry name for `digest` encoded with `coding` under the current settings (the
+// level's parameters, the libraries' versions, the keep rule and the entry format): a change
+// to any of them gives new names.
+std::string CacheEntryName(const Digest& digest, Coding coding, Compressibility kind,
+                           CompressLevel level = CompressLevel::kMax);
 }  // namespace internal
 
 }  // namespace kv_assets::gen

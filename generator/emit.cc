@@ -314,7 +314,7 @@ std::string Header(const std::vector<HashedFile>& files, const BlobLayout& layou
   variant_etags.reserve(variant_count);
   for (const HashedFile& f : files) {
     for (const EncodedVariant& v : f.variants) {
-      variant_etags.push_back(table.Add(VariantEtag(f.etag, v.coding)));
+      variant_etags.push_back(table.Add(VariantEtag(f.etag, v.coding, v.level)));
       if (in_store) {
         variant_keys.push_back(table.Add(
             VariantKey(AssetKey(options.store_namespace, f.tagged_path), v.coding, v.bytes)));
@@ -408,8 +408,9 @@ std::string Source(std::string_view blob, const BlobLayout& layout, const EmitOp
 
 }  // namespace
 
-std::string VariantEtag(std::string_view etag, Coding coding) {
-  return absl::StrCat(Sv(etag.substr(0, etag.size() - 1)), "-", Sv(CodingName(coding)), "\"");
+std::string VariantEtag(std::string_view etag, Coding coding, CompressLevel level) {
+  return absl::StrCat(Sv(etag.substr(0, etag.size() - 1)), "-", Sv(CodingName(coding)),
+                      level == CompressLevel::kFast ? "-fast" : "", "\"");
 }
 
 std::string UrlEncodePath(std::string_view path) {

@@ -67,8 +67,11 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
                                     const std::vector<std::string>& watched,
                                     const EmitOptions& options);
 
-// A variant's ETag: `etag` with "-<coding>" before its closing quote: "\"abc\"" -> "\"abc-br\"".
-std::string VariantEtag(std::string_view etag, Coding coding);
+// A variant's ETag: `etag` with "-<coding>" before its closing quote: "\"abc\"" -> "\"abc-br\"",
+// and "-fast" after it for CompressLevel::kFast ("\"abc-br-fast\""): a strong ETag names one
+// byte string, and the two levels give two for one content.
+std::string VariantEtag(std::string_view etag, Coding coding,
+                        CompressLevel level = CompressLevel::kMax);
 
 // `path` percent-encoded for a URL that is also safe inside an HTML attribute:
 // "a b/ü.css" -> "a%20b/%C3%BC.css". '/' stays.

@@ -32,10 +32,15 @@ struct Digest {
   auto operator<=>(const Digest&) const = default;
 };
 
+// How hard the compressors try (generator/compress.h).
+enum class CompressLevel { kMax, kFast };
+
 // The content precompressed with one coding (generator/compress.h).
 struct EncodedVariant {
   Coding coding = Coding::kGzip;
   std::string bytes;
+  // Part of the variant's ETag: the two levels give different bytes for one content.
+  CompressLevel level = CompressLevel::kMax;
   bool operator==(const EncodedVariant&) const = default;
 };
 

@@ -1,6 +1,6 @@
-// kv-assets: the build-time generator. Flags in (cli.h parses them; each command's usage is
-// there), exit code out; the work is in scan.h -> hash.h -> last_modified.h -> compress.h ->
-// emit.h, and sync.h for stores.
+// kv-assets: the build-time generator. Flags and environment in (cli.h parses the flags; each
+// command's usage is there), exit code out; the work is in generate.h (scan -> hash -> date ->
+// compress -> emit) and sync.h for stores.
 
 #include <cstdlib>
 #include <ctime>
@@ -17,13 +17,13 @@
 #include "absl/strings/str_cat.h"
 #include "generator/cli.h"
 #include "generator/compress.h"
+#include "generator/compress_cache.h"
 #include "generator/emit.h"
 #include "generator/file_util.h"
+#include "generator/generate.h"
 #include "generator/hash.h"
 #include "generator/header_reader.h"
-#include "generator/last_modified.h"
 #include "generator/manifest_json.h"
-#include "generator/scan.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
 #include "generator/sync.h"
@@ -42,8 +42,7 @@ struct SyncFlags {
   bool dry_run = false;
 };
 
-absl::Status SyncFolder(const std::string& folder, const std::vector<HashedFile>& hashed,
-                        const EmitOptions& emit, const SyncFlags& flags);
+absl::Status SyncFolder(GenerateConfig& config, const SyncFlags& flags);
 absl::Status PruneOnly(const EmitOptions& emit, const SyncFlags& flags);
 
 bool IsIdentifier(std::string_view s) {
@@ -67,38 +66,41 @@ bool IsNamespace(std::string_view s) {
 
 // Everything one generate or sync run needs, read from its flags.
 struct RunOptions {
-  std::string folder;
-  EmitOptions emit;
-  ScanOptions scan;
+  GenerateConfig config;
   SyncFlags sync;
-  CompressOptions compress;
-  LastModifiedOptions dating;
 };
 
 // The values of generate's and sync's flags with a fixed set of meanings.
 absl::Status ReadEnumFlags(const ParsedArgs& args, RunOptions& o) {
+  GenerateConfig& c = o.config;
   if (std::optional<std::string> value = args.Value("--compress")) {
     absl::StatusOr<std::vector<Coding>> codings = ParseCodings(*value);
     if (!codings.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--compress=", *value, ": ", codings.status().message()));
     }
-    o.compress.codings = *std::move(codings);
+    c.compress.codings = *std::move(codings);
+  }
+  if (std::optional<std::string> value = args.Value("--level")) {
+    if (*value != "fast" && *value != "max") {
+      return absl::InvalidArgumentError(absl::StrCat("--level=", *value, ": expected fast or max"));
+    }
+    c.compress.level = *value == "fast" ? CompressLevel::kFast : CompressLevel::kMax;
   }
   if (std::optional<std::string> value = args.Value("--bodies")) {
     if (*value != "incbin" && *value != "literal") {
       return absl::InvalidArgumentError(
           absl::StrCat("--bodies=", *value, ": expected incbin or literal"));
     }
-    o.emit.bodies = *value == "incbin" ? BodyMode::kIncbin : BodyMode::kLiteral;
+    c.emit.bodies = *value == "incbin" ? BodyMode::kIncbin : BodyMode::kLiteral;
   }
   if (std::optional<std::string> value = args.Value("--last-modified")) {
     if (*value == "mtime") {
-      o.dating.source = LastModifiedSource::kMtime;
+      c.dating.source = LastModifiedSource::kMtime;
     } else if (*value == "git") {
-      o.dating.source = LastModifiedSource::kGit;
+      c.dating.source = LastModifiedSource::kGit;
     } else if (*value == "epoch") {
-      o.dating.source = LastModifiedSource::kEpoch;
+      c.dating.source = LastModifiedSource::kEpoch;
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("--last-modified=", *value, ": expected mtime, git or epoch"));
@@ -115,110 +117,103 @@ absl::Status ReadEnumFlags(const ParsedArgs& args, RunOptions& o) {
 
 // What the command needs given, and names it must be able to write.
 absl::Status CheckRunOptions(Command command, const RunOptions& o) {
+  const EmitOptions& emit = o.config.emit;
+  const bool no_folder = o.config.folder.empty();
   if (command == Command::kSync && o.sync.store.empty()) {
     return absl::InvalidArgumentError("no --store given");
   }
-  if (command == Command::kSync && o.folder.empty() && !o.sync.prune) {
+  if (command == Command::kSync && no_folder && !o.sync.prune) {
     return absl::InvalidArgumentError("no folder given (without one, sync can only --prune)");
   }
-  if (command == Command::kGenerate && o.folder.empty()) {
+  if (command == Command::kGenerate && no_folder) {
     return absl::InvalidArgumentError("no folder given");
   }
-  if (command == Command::kGenerate && o.emit.out_dir.empty()) {
+  if (command == Command::kGenerate && emit.out_dir.empty()) {
     return absl::InvalidArgumentError("no --out-dir given");
   }
-  if (!IsIdentifier(o.emit.name)) {
-    return absl::InvalidArgumentError(absl::StrCat("--name=", o.emit.name, ": not a C identifier"));
+  if (!IsIdentifier(emit.name)) {
+    return absl::InvalidArgumentError(absl::StrCat("--name=", emit.name, ": not a C identifier"));
   }
-  if (!IsNamespace(o.emit.cpp_namespace)) {
+  if (!IsNamespace(emit.cpp_namespace)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--namespace=", o.emit.cpp_namespace, ": not a C++ namespace name"));
+        absl::StrCat("--namespace=", emit.cpp_namespace, ": not a C++ namespace name"));
   }
-  if (absl::Status s = CheckUrlPrefix(o.emit.prefix); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--prefix=", o.emit.prefix, ": ", s.message()));
+  if (absl::Status s = CheckUrlPrefix(emit.prefix); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--prefix=", emit.prefix, ": ", s.message()));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<RunOptions> ReadRunOptions(Command command, const ParsedArgs& args) {
-  RunOptions o;
-  if (args.positional.size() > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("more than one folder: ", args.positional[0], ", ", args.positional[1]));
-  }
-  if (!args.positional.empty()) o.folder = args.positional[0];
-  o.emit.out_dir = args.Value("--out-dir").value_or(o.emit.out_dir);
-  o.emit.name = args.Value("--name").value_or(o.emit.name);
-  o.emit.cpp_namespace = args.Value("--namespace").value_or(o.emit.cpp_namespace);
-  o.emit.prefix = args.Value("--prefix").value_or(o.emit.prefix);
-  o.emit.depfile = args.Value("--depfile").value_or(o.emit.depfile);
-  o.scan.excludes = args.Values("--exclude");
-  o.scan.scratch_dir = args.Value("--scratch-dir").value_or(o.scan.scratch_dir);
-  o.sync.store = args.Value("--store").value_or("");
-  o.sync.prune = args.Has("--prune");
-  o.sync.dry_run = args.Has("--dry-run");
-  KV_ASSETS_RETURN_IF_ERROR(ReadEnumFlags(args, o));
-  KV_ASSETS_RETURN_IF_ERROR(CheckRunOptions(command, o));
-  if (!o.sync.store.empty()) {
-    // Bodies go to the store under the manifest's name.
-    o.emit.store_url = o.sync.store;
-    o.emit.store_namespace = o.emit.name;
-  }
-  return o;
-}
-
-absl::Status Run(Command command, RunOptions o) {
-  std::string& folder = o.folder;
-  EmitOptions& emit = o.emit;
-  ScanOptions& scan = o.scan;
-  SyncFlags& sync = o.sync;
-  CompressOptions& compress = o.compress;
-  LastModifiedOptions& dating = o.dating;
-  if (folder.empty()) return PruneOnly(emit, sync);
-  // Absolute paths: the depfile and the .incbin directive are read from other folders.
-  folder = std::filesystem::absolute(folder).lexically_normal().string();
-  if (!emit.out_dir.empty()) {
-    emit.out_dir = std::filesystem::absolute(emit.out_dir).lexically_normal().string();
-  }
-  while (emit.out_dir.size() > 1 && emit.out_dir.back() == '/') emit.out_dir.pop_back();
-  if (!emit.depfile.empty()) emit.depfile = std::filesystem::absolute(emit.depfile).string();
-  // One per manifest: several embeds into one target share the output folder and run in
-  // parallel, and libgit2 locks a repository's config while it initialises it.
-  if (scan.scratch_dir.empty() && !emit.out_dir.empty()) {
-    scan.scratch_dir = emit.out_dir + "/" + emit.name + ".ignore-scratch.git";
-  }
-  if (!emit.out_dir.empty())
-    compress.cache_dir = emit.out_dir + "/" + emit.name + ".compress-cache";
+// What the environment decides: SOURCE_DATE_EPOCH, and the shared cache's folder and size
+// unless the flags name them (compress_cache.h).
+absl::Status ReadEnvironment(const ParsedArgs& args, GenerateConfig& c) {
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
     std::int64_t value;
     if (!absl::SimpleAtoi(epoch, &value)) {
       return absl::InvalidArgumentError(
           absl::StrCat("SOURCE_DATE_EPOCH=", epoch, ": not a whole number of seconds"));
     }
-    dating.source_date_epoch = value;
+    c.dating.source_date_epoch = value;
   }
-
-  emit.latest_last_modified = static_cast<std::int64_t>(std::time(nullptr));
-
-  KV_ASSETS_ASSIGN_OR_RETURN(ScanResult scanned, Scan(folder, scan));
-  KV_ASSETS_ASSIGN_OR_RETURN(std::vector<HashedFile> hashed, HashFiles(std::move(scanned.files)));
-  KV_ASSETS_ASSIGN_OR_RETURN(FileTimes times, LastModifiedTimes(folder, hashed, dating));
-  for (std::size_t i = 0; i < hashed.size(); ++i) hashed[i].last_modified = times.times[i];
-  scanned.watched.insert(scanned.watched.end(), times.watched.begin(), times.watched.end());
-  KV_ASSETS_ASSIGN_OR_RETURN(CompressResult compressed, Compress(std::move(hashed), compress));
-  // Sync computes what generate did (the same flags, and the build's compression cache) and
-  // uploads it; it leaves the build's outputs and cache alone.
-  if (command == Command::kSync) return SyncFolder(folder, compressed.files, emit, sync);
-  KV_ASSETS_ASSIGN_OR_RETURN(GeneratedFiles files, Emit(compressed.files, scanned.watched, emit));
-  KV_ASSETS_RETURN_IF_ERROR(WriteOutputs(files, emit));
-  // Only after a run that succeeded: a failed one says nothing about what the next needs.
-  PruneCompressCache(compress.cache_dir, compressed.cache_entries);
+  c.compress.cache_dir = args.Value("--cache-dir").value_or(
+      SharedCacheDir({std::getenv("KV_ASSETS_CACHE_DIR"), std::getenv("XDG_CACHE_HOME"),
+                      std::getenv("HOME")}));
+  std::string flag = "--cache-max-size";
+  std::optional<std::string> size = args.Value(flag);
+  if (const char* env = std::getenv("KV_ASSETS_CACHE_MAX_SIZE"); !size && env && *env != '\0') {
+    flag = "KV_ASSETS_CACHE_MAX_SIZE";
+    size = env;
+  }
+  if (size) {
+    absl::StatusOr<std::uint64_t> bytes = ParseByteSize(*size);
+    if (!bytes.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, "=", bytes.status().message()));
+    c.cache_max_bytes = *bytes;
+  }
   return absl::OkStatus();
 }
 
-absl::Status SyncFolder(const std::string& folder, const std::vector<HashedFile>& hashed,
-                        const EmitOptions& emit, const SyncFlags& flags) {
-  const ManifestData manifest = BuildManifest(hashed, emit);
+absl::StatusOr<RunOptions> ReadRunOptions(Command command, const ParsedArgs& args) {
+  RunOptions o;
+  GenerateConfig& c = o.config;
+  if (args.positional.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than one folder: ", args.positional[0], ", ", args.positional[1]));
+  }
+  if (!args.positional.empty()) c.folder = args.positional[0];
+  c.emit.out_dir = args.Value("--out-dir").value_or(c.emit.out_dir);
+  c.emit.name = args.Value("--name").value_or(c.emit.name);
+  c.emit.cpp_namespace = args.Value("--namespace").value_or(c.emit.cpp_namespace);
+  c.emit.prefix = args.Value("--prefix").value_or(c.emit.prefix);
+  c.emit.depfile = args.Value("--depfile").value_or(c.emit.depfile);
+  c.scan.excludes = args.Values("--exclude");
+  c.scan.scratch_dir = args.Value("--scratch-dir").value_or(c.scan.scratch_dir);
+  o.sync.store = args.Value("--store").value_or("");
+  o.sync.prune = args.Has("--prune");
+  o.sync.dry_run = args.Has("--dry-run");
+  if (!args.Has("--quiet")) c.log = &std::cerr;
+  KV_ASSETS_RETURN_IF_ERROR(ReadEnumFlags(args, o));
+  KV_ASSETS_RETURN_IF_ERROR(CheckRunOptions(command, o));
+  KV_ASSETS_RETURN_IF_ERROR(ReadEnvironment(args, c));
+  if (!o.sync.store.empty()) {
+    // Bodies go to the store under the manifest's name.
+    c.emit.store_url = o.sync.store;
+    c.emit.store_namespace = c.emit.name;
+  }
+  return o;
+}
+
+absl::Status Run(Command command, RunOptions o) {
+  if (o.config.folder.empty()) return PruneOnly(o.config.emit, o.sync);
+  // Sync computes what generate did (the same flags and cache) and uploads it; it leaves the
+  // build's outputs alone.
+  if (command == Command::kSync) return SyncFolder(o.config, o.sync);
+  return Generate(std::move(o.config)).status();
+}
+
+absl::Status SyncFolder(GenerateConfig& config, const SyncFlags& flags) {
+  KV_ASSETS_ASSIGN_OR_RETURN(Prepared prepared, Prepare(config));
+  const EmitOptions& emit = config.emit;
+  const ManifestData manifest = BuildManifest(prepared.files, emit);
   const std::string json = ManifestToJson(manifest);
   // The manifest the build compiled in, when there is one: a folder changed since the build
   // would upload bodies the program never asks for, and not the ones it does.
@@ -228,8 +223,8 @@ absl::Status SyncFolder(const std::string& folder, const std::vector<HashedFile>
       KV_ASSETS_ASSIGN_OR_RETURN(std::string expected, ReadFile(built));
       if (expected != json) {
         return absl::FailedPreconditionError(
-            absl::StrCat(folder, ": differs from the manifest the build compiled in (", built,
-                         "); build again, then sync"));
+            absl::StrCat(config.folder, ": differs from the manifest the build compiled in (",
+                         built, "); build again, then sync"));
       }
     }
   }
@@ -239,7 +234,8 @@ absl::Status SyncFolder(const std::string& folder, const std::vector<HashedFile>
   options.dry_run = flags.dry_run;
   options.out = &std::cout;
   options.now_unix = static_cast<std::int64_t>(std::time(nullptr));
-  KV_ASSETS_RETURN_IF_ERROR(Sync(*store, manifest, BodiesToStore(hashed, emit), options).status());
+  KV_ASSETS_RETURN_IF_ERROR(
+      Sync(*store, manifest, BodiesToStore(prepared.files, emit), options).status());
   if (!flags.prune) return absl::OkStatus();
   PruneOptions prune;
   prune.ns = emit.store_namespace;

@@ -64,7 +64,7 @@ ManifestData BuildManifest(const std::vector<HashedFile>& files, const EmitOptio
     for (const EncodedVariant& v : f.variants) {
       ManifestVariant mv;
       mv.coding = v.coding;
-      mv.etag = VariantEtag(f.etag, v.coding);
+      mv.etag = VariantEtag(f.etag, v.coding, v.level);
       mv.size = v.bytes.size();
       if (!a.key.empty()) mv.key = VariantKey(a.key, v.coding, v.bytes);
       a.variants.push_back(std::move(mv));

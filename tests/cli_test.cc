@@ -12,7 +12,10 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "generator/compress_cache.h"
 #include "tests/test_util.h"
 
 namespace kv_assets {
@@ -23,12 +26,20 @@ using ::kv_assets::test_util::ReadAll;
 using ::kv_assets::test_util::RunCommand;
 using ::kv_assets::test_util::TempDir;
 
+// Runs `generate` with a private compression cache in the output folder, unless `env` says
+// otherwise, so that tests do not share entries.
 CommandResult Generate(const std::vector<std::string>& args,
                        const std::vector<std::string>& env = {}) {
   std::vector<std::string> argv = {KV_ASSETS_GENERATOR_EXE, "generate"};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, env);
+  std::vector<std::string> full_env = {"KV_ASSETS_CACHE_DIR="};
+  full_env.insert(full_env.end(), env.begin(), env.end());
+  return RunCommand(argv, full_env);
 }
+
+// The one line a successful run prints: "kv-assets: a: 1 files, 6 B; 0 variants, ...".
+const std::regex kSummaryLine(
+    R"(kv-assets: [a-z_]+: \d+ files, [0-9.]+ [kM]?B; \d+ variants, \d+ % saved; \d+ cached; [0-9.]+ s\n)");
 
 // `generate <t>/site --out-dir=<out> --name=a --depfile=<out>/a.d`.
 std::vector<std::string> ArgsFor(const TempDir& t, const std::string& out) {
@@ -84,7 +95,7 @@ TEST(Cli, GeneratesHeaderSourceBlobAndDepfile) {
       Generate({t.path() + "/site", "--out-dir=" + out, "--name=a", "--namespace=my::assets",
                 "--prefix=/s/", "--depfile=" + out + "/a.d"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(r.output, "");
+  EXPECT_TRUE(std::regex_match(r.output, kSummaryLine)) << r.output;
   const Outputs o = Snapshot(out);
   EXPECT_NE(o.header.find("namespace my::assets {"), std::string::npos);
   EXPECT_NE(o.header.find("/s/css/a."), std::string::npos);
@@ -133,7 +144,8 @@ TEST(Cli, CompressesIntoACacheThatIsReusedAndPruned) {
   t.Write("site/b.png", Css(50));
   const std::string out = t.Mkdir("out");
   const std::string cache = out + "/a.compress-cache";
-  const std::vector<std::string> args = ArgsFor(t, out);
+  std::vector<std::string> args = ArgsFor(t, out);
+  args.push_back("--compress=gzip,br,zstd");
   ASSERT_EQ(Generate(args).exit_code, 0);
   const std::map<std::string, std::int64_t> first = Entries(cache);
   EXPECT_EQ(first.size(), 3u);  // a.css: gzip, br, zstd; b.png: none
@@ -176,8 +188,69 @@ TEST(Cli, DamagedCacheEntryIsNotFatal) {
   }
   const CommandResult r = Generate(args);
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(r.output, "");
+  EXPECT_TRUE(std::regex_match(r.output, kSummaryLine)) << r.output;
   EXPECT_EQ(Snapshot(out), good);
+}
+
+// Two builds of one folder into two build folders, at the same time, with one cache: both
+// succeed with the same output, and every entry they leave is whole.
+TEST(Cli, ConcurrentBuildsShareOneCacheFolder) {
+  TempDir t;
+  for (int i = 0; i < 40; ++i) t.Write(absl::StrCat("site/f", i, ".css"), Css(200 + i));
+  const std::string cache = t.path() + "/cache";
+  for (int round = 0; round < 3; ++round) {
+    std::filesystem::remove_all(cache);
+    CommandResult r[2];
+    {
+      std::vector<std::jthread> builds;
+      for (int b = 0; b < 2; ++b) {
+        builds.emplace_back([&, b] {
+          const std::string out = t.path() + absl::StrCat("/out", b);
+          r[b] = Generate({t.path() + "/site", "--out-dir=" + out, "--name=a",
+                           "--compress=gzip,br,zstd"},
+                          {"KV_ASSETS_CACHE_DIR=" + cache});
+        });
+      }
+    }
+    ASSERT_EQ(r[0].exit_code, 0) << r[0].output;
+    ASSERT_EQ(r[1].exit_code, 0) << r[1].output;
+    EXPECT_EQ(ReadAll(t.path() + "/out0/a.h"), ReadAll(t.path() + "/out1/a.h"));
+    std::size_t entries = 0;
+    for (const auto& e : std::filesystem::directory_iterator(cache)) {
+      const std::string name = e.path().filename().string();
+      EXPECT_EQ(gen::ReadCacheEntry(cache, name).state, gen::CacheState::kHit) << name;
+      ++entries;
+    }
+    EXPECT_EQ(entries, 120u);  // no temporary file left
+    const CommandResult third = Generate(
+        {t.path() + "/site", "--out-dir=" + t.path() + "/out2", "--name=a",
+         "--compress=gzip,br,zstd"},
+        {"KV_ASSETS_CACHE_DIR=" + cache});
+    EXPECT_NE(third.output.find("; 120 cached; "), std::string::npos) << third.output;
+  }
+}
+
+TEST(Cli, SharedCacheIsTrimmedToItsMaximumSize) {
+  TempDir t;
+  for (int i = 0; i < 20; ++i) t.Write(absl::StrCat("site/f", i, ".css"), Css(2000 + i));
+  const std::string cache = t.path() + "/cache";
+  const std::vector<std::string> env = {"KV_ASSETS_CACHE_DIR=" + cache,
+                                        "KV_ASSETS_CACHE_MAX_SIZE=100k"};
+  ASSERT_EQ(Generate({t.path() + "/site", "--out-dir=" + t.path() + "/out", "--name=a"}, env)
+                .exit_code,
+            0);
+  std::uintmax_t bytes = 0;
+  for (const auto& e : std::filesystem::directory_iterator(cache)) bytes += e.file_size();
+  EXPECT_GT(bytes, 0u);
+  EXPECT_LE(bytes, 80u * 1024);
+  // The flag wins over the environment (and a run trims only when it added entries).
+  t.Write("site/f0.css", Css(3000));
+  ASSERT_EQ(Generate({t.path() + "/site", "--out-dir=" + t.path() + "/out", "--name=a",
+                      "--cache-max-size=0"},
+                     env)
+                .exit_code,
+            0);
+  EXPECT_TRUE(std::filesystem::is_empty(cache));
 }
 
 TEST(Cli, DepfileEscapesSpaces) {
@@ -316,6 +389,12 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
       {{"{site}", "--out-dir={out}"},
        "SOURCE_DATE_EPOCH=yesterday: not a whole number of seconds",
        {"SOURCE_DATE_EPOCH=yesterday"}},
+      {{"{site}", "--out-dir={out}", "--level=slow"}, "--level=slow: expected fast or max"},
+      {{"{site}", "--out-dir={out}", "--cache-max-size=lots"},
+       "--cache-max-size=lots: expected a size in bytes, such as 1073741824, 512M or 2G"},
+      {{"{site}", "--out-dir={out}"},
+       "KV_ASSETS_CACHE_MAX_SIZE=1T: expected a size in bytes, such as 1073741824, 512M or 2G",
+       {"KV_ASSETS_CACHE_MAX_SIZE=1T"}},
       {{"{site}", "--out-dir={out}", "--last-modified=ctime"},
        "--last-modified=ctime: expected mtime, git or epoch"},
       {{"{site}", "--out-dir={out}", "--last-modified="},
