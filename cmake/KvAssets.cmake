@@ -50,7 +50,8 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
   ``COMPRESS_LEVEL``
     ``max`` (gzip 9, brotli 11, zstd 19: the smallest bytes, about 1 MB/s per core for
     brotli) or ``fast`` (gzip 6, brotli 5, zstd 3: a few percent larger, more than ten times
-    faster). Default: ``fast`` in the ``Debug`` configuration, ``max`` in the others. The
+    faster). Default: ``fast`` in the ``Debug`` configuration, ``max`` in the others (an
+    empty ``CMAKE_BUILD_TYPE`` included, so a build that says nothing ships the smallest). The
     files' ETags and tags do not depend on it; the variants' ETags do (``"...-br-fast"``).
 
   Compressed variants are cached between builds, shared by every build folder of the
@@ -299,6 +300,14 @@ function(kv_assets_embed target folder)
   else()
     message(FATAL_ERROR "kv_assets_embed: COMPRESS_LEVEL '${arg_COMPRESS_LEVEL}' must be fast or max")
   endif()
+  # Ninja's console pool: the generator's progress lines show while it runs, not all at once
+  # when it ends. Embeds then run one at a time, each on every core, beside the build's other
+  # jobs (bench/README.md, "Cold builds"). KV_ASSETS_EMBED_USES_TERMINAL=OFF runs them in
+  # Ninja's normal pool instead.
+  set(terminal USES_TERMINAL)
+  if(DEFINED KV_ASSETS_EMBED_USES_TERMINAL AND NOT KV_ASSETS_EMBED_USES_TERMINAL)
+    set(terminal "")
+  endif()
   set(cache "")
   if(NOT KV_ASSETS_SHARED_CACHE)
     set(cache "--cache-dir=")
@@ -373,10 +382,7 @@ function(kv_assets_embed target folder)
       DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>"
       DEPFILE "${depfile}"
       COMMENT "Embedding ${folder} into ${target}"
-      # Ninja's console pool: the generator's progress lines show while it runs, not all at
-      # once when it ends. Embeds then run one at a time, each on every core, beside the
-      # build's other jobs (bench/README.md, "Progress and Ninja's console pool").
-      USES_TERMINAL
+      ${terminal}
       VERBATIM)
   endif()
   target_sources("${target}" PRIVATE "${header}" "${source}")

@@ -35,10 +35,10 @@ constexpr std::string_view kHelpUsage =
     "  Prints the command's usage, as kv-assets <command> --help does.\n";
 
 std::vector<FlagSpec> GenerateFlags() {
-  return {{"--out-dir", true},       {"--name", true},    {"--namespace", true},
-          {"--prefix", true},        {"--bodies", true},  {"--compress", true},
-          {"--last-modified", true}, {"--depfile", true}, {"--exclude", true},
-          {"--scratch-dir", true},   {"--store", true},   {"--level", true},
+  return {{"--out-dir", true},       {"--name", true},           {"--namespace", true},
+          {"--prefix", true},        {"--bodies", true},         {"--compress", true},
+          {"--last-modified", true}, {"--depfile", true},        {"--exclude", true},
+          {"--scratch-dir", true},   {"--store", true},          {"--level", true},
           {"--cache-dir", true},     {"--cache-max-size", true}, {"--quiet", false}};
 }
 

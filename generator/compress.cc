@@ -69,8 +69,8 @@ absl::Status EncoderError(Coding coding, std::string_view what) {
 
 absl::StatusOr<std::string> Gzip(std::string_view in, int level) {
   z_stream zs{};
-  if (deflateInit2(&zs, level, Z_DEFLATED, kGzipWindowBits, kGzipMemLevel,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, level, Z_DEFLATED, kGzipWindowBits, kGzipMemLevel, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return EncoderError(Coding::kGzip, "out of memory");
   }
   gz_header header{};  // no name, no comment, modification time 0
@@ -127,8 +127,9 @@ std::string Settings(Coding coding, Compressibility kind, CompressLevel level) {
   std::string out;
   switch (coding) {
     case Coding::kGzip:
-      out = absl::StrCat("gzip level=", levels.gzip, " mem=", kGzipMemLevel,
-                         " wbits=", kGzipWindowBits, " os=", kGzipOsUnknown, " zlib=", zlibVersion());
+      out =
+          absl::StrCat("gzip level=", levels.gzip, " mem=", kGzipMemLevel,
+                       " wbits=", kGzipWindowBits, " os=", kGzipOsUnknown, " zlib=", zlibVersion());
       break;
     case Coding::kBrotli:
       out = absl::StrCat("br quality=", levels.brotli, " lgwin=", BROTLI_DEFAULT_WINDOW,
@@ -285,8 +286,8 @@ std::vector<Job> PlanJobs(const std::vector<HashedFile>& files, const CompressOp
         const auto [d, new_content] = by_digest.emplace(files[i].digest, contents.size());
         if (new_content) contents.push_back({0, files[i].content.size()});
         ++contents[d->second].jobs;
-        const double cost = static_cast<double>(files[i].content.size()) *
-                            CostPerByte(coding, options.level);
+        const double cost =
+            static_cast<double>(files[i].content.size()) * CostPerByte(coding, options.level);
         jobs.push_back(Job{&files[i], d->second, kind, coding, std::move(name), cost});
       }
       file_jobs[i].push_back(it->second);

@@ -79,7 +79,12 @@ struct DirEntry {
 }  // namespace
 
 std::string SharedCacheDir(const CacheEnvironment& env) {
-  if (env.cache_dir != nullptr) return std::string(Absolute(env.cache_dir));
+  if (env.cache_dir != nullptr) {
+    if (env.cache_dir[0] == '\0') return "";
+    std::error_code ec;
+    const std::filesystem::path path = std::filesystem::absolute(env.cache_dir, ec);
+    return ec ? "" : path.lexically_normal().string();
+  }
   if (!Absolute(env.xdg_cache_home).empty()) {
     return absl::StrCat(Sv(Absolute(env.xdg_cache_home)), "/kv-assets");
   }
@@ -154,10 +159,10 @@ TrimResult TrimCompressCache(const std::string& dir, std::uint64_t max_bytes) {
   const auto now = std::filesystem::file_time_type::clock::now();
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    std::error_code stat_ec;
-    const auto mtime = it->last_write_time(stat_ec);
-    const std::uint64_t size = it->file_size(stat_ec);
-    if (stat_ec) continue;  // removed by a concurrent trim
+    std::error_code time_ec, size_ec, stat_ec;
+    const auto mtime = it->last_write_time(time_ec);
+    const std::uint64_t size = it->file_size(size_ec);
+    if (time_ec || size_ec) continue;  // removed by a concurrent trim
     if (internal::IsCacheEntryName(name)) {
       entries.push_back({it->path(), size, mtime});
       result.bytes_before += size;
@@ -172,8 +177,10 @@ TrimResult TrimCompressCache(const std::string& dir, std::uint64_t max_bytes) {
   const std::uint64_t target = max_bytes / 10 * 8;
   for (const DirEntry& e : entries) {
     if (result.bytes_after <= target) break;
-    if (std::filesystem::remove(e.path, ec)) ++result.removed;
-    result.bytes_after -= e.size;  // gone either way: removed here or by a concurrent trim
+    const bool removed = std::filesystem::remove(e.path, ec);
+    if (removed) ++result.removed;
+    // Gone either way when removed here or by a concurrent trim; otherwise it stays counted.
+    if (removed || !ec) result.bytes_after -= e.size;
   }
   return result;
 }

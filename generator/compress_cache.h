@@ -54,8 +54,9 @@ struct CacheEnvironment {
 };
 
 // The shared cache's folder, or "" when there is none (KV_ASSETS_CACHE_DIR set but empty, or
-// no home folder to put it in). Relative values of the variables are ignored, as the XDG
-// specification asks.
+// no home folder to put it in). A relative KV_ASSETS_CACHE_DIR is taken from the working
+// folder (the build folder, in a build); relative XDG_CACHE_HOME and HOME are ignored, as the
+// XDG specification asks.
 std::string SharedCacheDir(const CacheEnvironment& env);
 
 // "1073741824", "512M", "2G", "100k" (powers of 1024): the value of KV_ASSETS_CACHE_MAX_SIZE.
@@ -65,8 +66,8 @@ enum class CacheState { kMissing, kDamaged, kHit };
 
 struct CacheEntry {
   CacheState state = CacheState::kMissing;
-  bool kept = false;     // for kHit: whether the variant was worth keeping
-  std::string payload;   // for kHit and kept: the variant's bytes
+  bool kept = false;    // for kHit: whether the variant was worth keeping
+  std::string payload;  // for kHit and kept: the variant's bytes
 };
 
 // Reads and checks the entry `name` in `dir`, and marks it used (its mtime becomes now).

@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "generator/strings.h"
@@ -107,8 +110,11 @@ absl::StatusOr<std::string> RealPath(const std::string& path) {
 }
 
 absl::Status ReplaceFile(const std::string& path, std::string_view content, Durability durability) {
-  const std::string tmp = absl::StrCat(path, ".tmp", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // O_EXCL and a name no other writer uses: the shared compression cache is written by
+  // several processes at once, possibly in containers whose pids coincide.
+  static std::atomic<std::uint64_t> counter{std::random_device{}()};
+  const std::string tmp = absl::StrCat(path, ".tmp", ::getpid(), "-", counter.fetch_add(1));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoToStatus(errno, tmp, "cannot create");
   int err = WriteAll(fd, content, path);
   if (err == 0 && durability == Durability::kFsync && ::fsync(fd) != 0) err = errno;

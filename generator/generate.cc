@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 #include <stop_token>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -52,17 +53,27 @@ class ProgressPrinter {
                   std::chrono::milliseconds interval)
       : start_(Clock::now()) {
     if (log == nullptr) return;
+    // No thread, no progress lines: the run itself is not affected.
+    try {
+      StartThread(log, name, progress, interval);
+    } catch (const std::system_error&) {
+    }
+  }
+
+ private:
+  void StartThread(std::ostream* log, std::string_view name, const CompressProgress& progress,
+                   std::chrono::milliseconds interval) {
     thread_ = std::jthread([=, this, &progress](std::stop_token stop) {
       std::mutex mu;
       std::unique_lock lock(mu);
       while (!wake_.wait_for(lock, stop, interval, [] { return false; }) &&
              !stop.stop_requested()) {
+        if (progress.files_total.load() == 0) continue;  // not planned yet
         *log << ProgressLine(name, progress, Clock::now() - start_) << std::endl;
       }
     });
   }
 
- private:
   Clock::time_point start_;
   std::condition_variable_any wake_;
   std::jthread thread_;  // last: stopped and joined before the rest goes
@@ -114,8 +125,7 @@ absl::StatusOr<Prepared> Prepare(GenerateConfig& config) {
   CompressOptions compress = config.compress;
   compress.progress = &progress;
   absl::StatusOr<CompressResult> compressed = [&] {
-    const ProgressPrinter printer(config.log, config.emit.name, progress,
-                                  config.progress_interval);
+    const ProgressPrinter printer(config.log, config.emit.name, progress, config.progress_interval);
     return Compress(std::move(hashed), compress);
   }();
   if (!compressed.ok()) return compressed.status();
@@ -137,13 +147,14 @@ absl::StatusOr<GenerateReport> Generate(GenerateConfig config) {
 }
 
 std::string SummaryLine(std::string_view name, const GenerateReport& report) {
-  const double saved =
-      report.bytes == 0 ? 0
-                        : 100.0 * static_cast<double>(report.bytes - report.smallest_bytes) /
-                              static_cast<double>(report.bytes);
-  return absl::StrFormat("kv-assets: %s: %d files, %s; %d variants, %.0f %% saved; %d cached; %.1f s",
-                         Sv(name), report.files, Size(report.bytes), report.variants, saved,
-                         report.stats.from_cache, report.seconds);
+  const double saved = report.bytes == 0
+                           ? 0
+                           : 100.0 * static_cast<double>(report.bytes - report.smallest_bytes) /
+                                 static_cast<double>(report.bytes);
+  return absl::StrFormat(
+      "kv-assets: %s: %d files, %s; %d variants, %.0f %% saved; %d cached; %.1f s", Sv(name),
+      report.files, Size(report.bytes), report.variants, saved, report.stats.from_cache,
+      report.seconds);
 }
 
 std::string ProgressLine(std::string_view name, const CompressProgress& progress,

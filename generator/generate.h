@@ -61,7 +61,7 @@ struct Prepared {
 // What a Generate() run did, for its summary line.
 struct GenerateReport {
   std::size_t files = 0;
-  std::uint64_t bytes = 0;          // every file's identity bytes
+  std::uint64_t bytes = 0;  // every file's identity bytes
   std::size_t variants = 0;
   std::uint64_t smallest_bytes = 0;  // every file's smallest representation
   CompressStats stats;

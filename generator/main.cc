@@ -155,9 +155,10 @@ absl::Status ReadEnvironment(const ParsedArgs& args, GenerateConfig& c) {
     }
     c.dating.source_date_epoch = value;
   }
-  c.compress.cache_dir = args.Value("--cache-dir").value_or(
-      SharedCacheDir({std::getenv("KV_ASSETS_CACHE_DIR"), std::getenv("XDG_CACHE_HOME"),
-                      std::getenv("HOME")}));
+  c.compress.cache_dir =
+      args.Value("--cache-dir")
+          .value_or(SharedCacheDir({std::getenv("KV_ASSETS_CACHE_DIR"),
+                                    std::getenv("XDG_CACHE_HOME"), std::getenv("HOME")}));
   std::string flag = "--cache-max-size";
   std::optional<std::string> size = args.Value(flag);
   if (const char* env = std::getenv("KV_ASSETS_CACHE_MAX_SIZE"); !size && env && *env != '\0') {
@@ -166,7 +167,8 @@ absl::Status ReadEnvironment(const ParsedArgs& args, GenerateConfig& c) {
   }
   if (size) {
     absl::StatusOr<std::uint64_t> bytes = ParseByteSize(*size);
-    if (!bytes.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, "=", bytes.status().message()));
+    if (!bytes.ok())
+      return absl::InvalidArgumentError(absl::StrCat(flag, "=", bytes.status().message()));
     c.cache_max_bytes = *bytes;
   }
   return absl::OkStatus();
@@ -224,7 +226,7 @@ absl::Status SyncFolder(GenerateConfig& config, const SyncFlags& flags) {
       if (expected != json) {
         return absl::FailedPreconditionError(
             absl::StrCat(config.folder, ": differs from the manifest the build compiled in (",
-                         built, "); build again, then sync"));
+                         built, "); build again, then sync with the build's flags"));
       }
     }
   }

@@ -48,7 +48,8 @@ TEST(CompressCache, SharedCacheDirFollowsKvAssetsCacheDirThenXdgThenHome) {
   EXPECT_EQ(SharedCacheDir({nullptr, "", "/h"}), "/h/.cache/kv-assets");
   // Relative values are ignored (the XDG specification's rule).
   EXPECT_EQ(SharedCacheDir({nullptr, "rel", "/h"}), "/h/.cache/kv-assets");
-  EXPECT_EQ(SharedCacheDir({"rel", "/x", "/h"}), "");
+  EXPECT_EQ(SharedCacheDir({"rel/../c", "/x", "/h"}),
+            (std::filesystem::current_path() / "c").string());
   EXPECT_EQ(SharedCacheDir({nullptr, nullptr, nullptr}), "");
 }
 
@@ -111,19 +112,20 @@ TEST(CompressCache, TrimRemovesLeastRecentlyUsedFirstDownToEightyPercent) {
   const std::string payload(1000, 'p');
   for (int i = 0; i < 10; ++i) {
     WriteCacheEntry(t.path(), Name(i), true, payload);
-    SetMtime(t.path() + "/" + Name(i), 1600000000 + i);  // entry 0 the least recently used
+    // Entry 9 the least recently used: use, not name, decides.
+    SetMtime(t.path() + "/" + Name(i), 1600000000 + (9 - i));
   }
   const std::uint64_t entry = std::filesystem::file_size(t.path() + "/" + Name(0));
   // Under the cap: nothing happens.
   TrimResult r = TrimCompressCache(t.path(), 10 * entry);
   EXPECT_EQ(r.removed, 0u);
   EXPECT_EQ(r.bytes_before, 10 * entry);
-  // Over it: down to 80 % of 9 entries' worth, so the 3 oldest go.
+  // Over it: down to 80 % of 9 entries' worth, so the 3 least recently used go.
   r = TrimCompressCache(t.path(), 9 * entry);
   EXPECT_EQ(r.removed, 3u);
   EXPECT_EQ(r.bytes_after, 7 * entry);
   std::set<std::string> expected;
-  for (int i = 3; i < 10; ++i) expected.insert(Name(i));
+  for (int i = 0; i < 7; ++i) expected.insert(Name(i));
   EXPECT_EQ(Names(t.path()), expected);
 }
 

@@ -329,8 +329,8 @@ TEST(CompressCache, DamagedEntriesAreComputedAgainNeverTrusted) {
 TEST(CompressCache, UnusableCacheFolderOnlyMakesItSlower) {
   TempDir t;
   const std::string blocker = t.Write("file");
-  const CompressResult r =
-      CompressOrDie({File("a.css", Css(200))}, {.codings = kAllCodings, .cache_dir = blocker + "/cache"});
+  const CompressResult r = CompressOrDie({File("a.css", Css(200))},
+                                         {.codings = kAllCodings, .cache_dir = blocker + "/cache"});
   EXPECT_EQ(r.files[0].variants.size(), 3u);
   EXPECT_TRUE(r.cache_entries.empty());
 }

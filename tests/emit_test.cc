@@ -23,10 +23,13 @@ using ::kv_assets::test_util::TempDir;
 
 const std::string kGolden = std::string(KV_ASSETS_TESTDATA_DIR) + "/golden";
 
+// Every coding, so the golden output shows each.
+const CompressOptions kAllCodings{.codings = {Coding::kGzip, Coding::kBrotli, Coding::kZstd}};
+
 // Scan, hash, compress (without a cache) and emit, as the generator does, with every file
 // dated 2023-11-14 22:13:20 UTC so that the output does not depend on mtimes.
 absl::StatusOr<GeneratedFiles> Generate(const std::string& root, const EmitOptions& options,
-                                        const CompressOptions& compress = {}) {
+                                        const CompressOptions& compress = kAllCodings) {
   absl::StatusOr<ScanResult> scan = Scan(root, {});
   if (!scan.ok()) return scan.status();
   absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
@@ -89,7 +92,8 @@ TEST(Emit, ManifestOnlyMatchesGoldenOutput) {
   EXPECT_NE(out->header.find("kManifestId = \"" + ManifestId(out->manifest_json) + "\""),
             std::string::npos);
   // The embedded build of the same folder is the other golden file: STORE changes nothing else.
-  absl::StatusOr<GeneratedFiles> again = Generate(kGolden + "/input", o, {.threads = 3});
+  absl::StatusOr<GeneratedFiles> again =
+      Generate(kGolden + "/input", o, {.codings = kAllCodings.codings, .threads = 3});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->header, out->header);
   EXPECT_EQ(again->manifest_json, out->manifest_json);
@@ -114,6 +118,12 @@ TEST(Emit, IsByteIdenticalForIdenticalInput) {
   EXPECT_EQ(first->blob, second->blob);
 }
 
+TEST(Emit, VariantEtagNamesTheCodingAndAFastLevel) {
+  EXPECT_EQ(VariantEtag("\"abc\"", Coding::kGzip), "\"abc-gzip\"");
+  EXPECT_EQ(VariantEtag("\"abc\"", Coding::kBrotli, CompressLevel::kMax), "\"abc-br\"");
+  EXPECT_EQ(VariantEtag("\"abc\"", Coding::kBrotli, CompressLevel::kFast), "\"abc-br-fast\"");
+}
+
 TEST(Emit, VariantEtagsAndIdenticalVariantBytesStoredOnce) {
   TempDir t;
   const std::string css = Css(60);
@@ -132,8 +142,9 @@ TEST(Emit, VariantEtagsAndIdenticalVariantBytesStoredOnce) {
             std::string::npos);
   EXPECT_EQ(without->blob, css);
   // Each of the three variants is stored once for both files.
-  absl::StatusOr<CompressResult> c = Compress(
-      {HashedFile{.source = {.path = "a.css"}, .content = css, .digest = HashBytes(css)}}, {});
+  absl::StatusOr<CompressResult> c =
+      Compress({HashedFile{.source = {.path = "a.css"}, .content = css, .digest = HashBytes(css)}},
+               kAllCodings);
   ASSERT_TRUE(c.ok());
   std::size_t variant_bytes = 0;
   for (const EncodedVariant& v : c->files[0].variants) variant_bytes += v.bytes.size();
@@ -328,7 +339,7 @@ TEST_P(EmitCompiles, WithVariants) {
     t.Write("site/" + path, content);
     absl::StatusOr<CompressResult> c = Compress(
         {HashedFile{.source = {.path = path}, .content = content, .digest = HashBytes(content)}},
-        {});
+        kAllCodings);
     ASSERT_TRUE(c.ok());
     std::string flat = path;
     std::replace(flat.begin(), flat.end(), '/', '_');

@@ -5,10 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "generator/compress.h"
-#include "generator/hash.h"
+#include "generator/generate.h"
 #include "generator/manifest_json.h"
-#include "generator/scan.h"
 #include "generator/sync.h"
 #include "kv_assets/store.h"
 #include "store_assets.h"  // generated from testdata/store_site, manifest-only
@@ -26,20 +24,21 @@ std::string FileContent(const std::string& rel) {
   return s.str();
 }
 
-// Syncs testdata/store_site the way `kv-assets sync` would for the generated header:
-// precompressed with every coding, as kv_assets_embed() does by default.
+// Syncs testdata/store_site the way `kv-assets sync` would for the generated header: through
+// the generator's own pipeline, with the embed's COMPRESS and COMPRESS_LEVEL
+// (tests/CMakeLists.txt).
 std::string SyncSite(KeyValueStore& store) {
-  absl::StatusOr<gen::ScanResult> scan =
-      gen::Scan(std::string(KV_ASSETS_TESTDATA_DIR) + "/store_site", {});
-  EXPECT_TRUE(scan.ok()) << scan.status();
-  absl::StatusOr<std::vector<gen::HashedFile>> hashed = gen::HashFiles(std::move(scan->files));
-  EXPECT_TRUE(hashed.ok());
-  absl::StatusOr<gen::CompressResult> compressed = gen::Compress(*std::move(hashed), {});
-  EXPECT_TRUE(compressed.ok()) << compressed.status();
-  const std::vector<gen::HashedFile>& files = compressed->files;
-  gen::EmitOptions options;
-  options.prefix = "/static/";
-  options.store_namespace = "store_assets";
+  gen::GenerateConfig config;
+  config.folder = std::string(KV_ASSETS_TESTDATA_DIR) + "/store_site";
+  config.compress.codings = {Coding::kGzip, Coding::kBrotli, Coding::kZstd};
+  config.compress.level = gen::CompressLevel::kMax;
+  config.emit.prefix = "/static/";
+  config.emit.store_namespace = "store_assets";
+  absl::StatusOr<gen::Prepared> prepared = gen::Prepare(config);
+  EXPECT_TRUE(prepared.ok()) << prepared.status();
+  if (!prepared.ok()) return "";
+  const std::vector<gen::HashedFile>& files = prepared->files;
+  const gen::EmitOptions& options = config.emit;
   const gen::ManifestData manifest = gen::BuildManifest(files, options);
   absl::StatusOr<gen::SyncReport> r =
       gen::Sync(store, manifest, gen::BodiesToStore(files, options), {.ns = "store_assets"});
