@@ -43,8 +43,8 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
   ``COMPRESS``
     Content codings to precompress with, any of ``gzip``, ``brotli`` and ``zstd``, or
     ``NONE``. Default: ``gzip brotli``. (zstd is not in the default: every browser that
-    accepts zstd accepts br too and gets br, which is smaller, while zstd at level 19 costs
-    almost as much build time as brotli at 11.) Only types that compress (text, JSON, SVG,
+    accepts zstd accepts br too and gets br, which is smaller; zstd at level 19 would add a
+    quarter to a cold build for almost nothing.) Only types that compress (text, JSON, SVG,
     WebAssembly, uncompressed fonts, ...) are, never PNG, JPEG, WOFF2 and the like, and a
     variant is kept only when it saves at least 10 % and 32 bytes.
   ``COMPRESS_LEVEL``

@@ -51,8 +51,8 @@ constexpr bool WorthKeeping(std::uint64_t original_size, std::uint64_t encoded_s
 
 // The codings kv_assets_embed() precompresses with when not told: gzip for every client and
 // br for every browser. zstd is not among them: every browser that accepts zstd accepts br,
-// br at quality 11 is smaller than zstd at 19 for web text, and zstd at 19 costs almost as
-// much as br at 11 (bench/README.md, "Cold builds").
+// and br at quality 11 is smaller than zstd at 19 for web text, so zstd variants would add a
+// quarter to a cold build for almost nothing (bench/README.md, "Cold builds").
 inline const std::vector<Coding> kDefaultCodings = {Coding::kGzip, Coding::kBrotli};
 
 // How far the run has got, for a progress line; updated by the worker threads as each
