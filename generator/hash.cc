@@ -51,6 +51,19 @@ std::string TaggedPath(std::string_view path, std::string_view tag) {
   return absl::StrCat(p.substr(0, dot), ".", t, p.substr(dot));
 }
 
+HashedFile HashFile(SourceFile file, std::string content) {
+  HashedFile h;
+  h.digest = HashBytes(content);
+  const std::string b64 = DigestToBase64Url(h.digest);
+  h.tag = b64.substr(0, kTagLength);
+  h.etag = absl::StrCat("\"", b64, "\"");
+  h.tagged_path = TaggedPath(file.path, h.tag);
+  h.last_modified = file.mtime;
+  h.content = std::move(content);
+  h.source = std::move(file);
+  return h;
+}
+
 absl::StatusOr<std::vector<HashedFile>> HashFiles(std::vector<SourceFile> files) {
   std::vector<HashedFile> out;
   out.reserve(files.size());
@@ -61,16 +74,7 @@ absl::StatusOr<std::vector<HashedFile>> HashFiles(std::vector<SourceFile> files)
                                              " to ", content.size(),
                                              " bytes while generating; run the build again"));
     }
-    HashedFile h;
-    h.digest = HashBytes(content);
-    const std::string b64 = DigestToBase64Url(h.digest);
-    h.tag = b64.substr(0, kTagLength);
-    h.etag = absl::StrCat("\"", b64, "\"");
-    h.tagged_path = TaggedPath(file.path, h.tag);
-    h.last_modified = file.mtime;
-    h.content = std::move(content);
-    h.source = std::move(file);
-    out.push_back(std::move(h));
+    out.push_back(HashFile(std::move(file), std::move(content)));
   }
   return out;
 }

@@ -64,6 +64,9 @@ std::string DigestToBase64Url(const Digest& digest);
 // or appended when the name has no dot. A leading dot does not count ("a/.x" -> "a/.x.<tag>").
 std::string TaggedPath(std::string_view path, std::string_view tag);
 
+// `content`, the bytes of `file`, hashed and named: digest, tag, ETag and tagged path.
+HashedFile HashFile(SourceFile file, std::string content);
+
 // Reads and hashes every file. Fails with the path when one cannot be read, or when its
 // size changed since the scan (it is being written to).
 absl::StatusOr<std::vector<HashedFile>> HashFiles(std::vector<SourceFile> files);

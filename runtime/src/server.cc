@@ -637,6 +637,17 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
 
 }  // namespace
 
+namespace internal {
+std::optional<std::string> DecodedTargetPath(std::string_view target) {
+  const std::optional<std::string_view> raw_path = TargetPath(target, true);
+  if (!raw_path.has_value()) return std::nullopt;
+  char buffer[kMaxPath];
+  std::string_view path;
+  if (DecodePath(*raw_path, buffer, path) != PathError::kNone) return std::nullopt;
+  return std::string(path);
+}
+}  // namespace internal
+
 Response ErrorResponse(int status, std::string_view method) {
   Response res;
   SetError(res, status, method == "HEAD", "no-store");

@@ -212,6 +212,13 @@ std::optional<TargetParts> ParseTarget(std::string_view target);
 // -> "/"), so that an application's routes see absolute-form requests as they see any other.
 std::string OriginForm(const TargetParts& parts);
 
+namespace internal {
+// For servers of other sources (KvAssets::live): the percent-decoded path of `target`, prefix
+// included, exactly as Handle() looks it up, or nullopt when Handle() answers 400 or 404
+// without a lookup (malformed, an encoded '/', a "." or ".." segment, too long).
+std::optional<std::string> DecodedTargetPath(std::string_view target);
+}  // namespace internal
+
 // The answer the server gives with `status` for a request with `method`: a short fixed text
 // ("404 Not Found\n"), text/plain, Cache-Control: no-store, and Allow: GET, HEAD on a 405;
 // no body for HEAD, with the GET's Content-Length. Statuses without a text of their own get
