@@ -40,7 +40,9 @@ http::response<http::string_body> HomePage(const http::request<http::string_body
 // requests per connection. Mount() itself changes neither.
 class HttplibServer : public TestServer {
  public:
-  HttplibServer(const kv_assets::Server& assets, TestServerOptions options) {
+  // `Assets`: a kv_assets::Server or a kv_assets::AssetSource, each Mount()'s overload.
+  template <typename Assets>
+  HttplibServer(const Assets& assets, TestServerOptions options) {
     svr_.new_task_queue = [] { return new ::httplib::ThreadPool(64); };
     svr_.set_keep_alive_max_count(1000000);
     svr_.set_keep_alive_timeout(options.idle_timeout.count());
@@ -76,8 +78,9 @@ class HttplibServer : public TestServer {
 
 }  // namespace
 
-std::unique_ptr<TestServer> StartTestServer(std::string_view kind, const kv_assets::Server& assets,
-                                            TestServerOptions options) {
+template <typename Assets>
+std::unique_ptr<TestServer> StartKind(std::string_view kind, const Assets& assets,
+                                      TestServerOptions options) {
   if (kind == "beast" || kind == "beast_sendfile") {
     kv_assets::beast::AssetServerOptions beast;
     beast.idle_timeout = options.idle_timeout;
@@ -92,6 +95,17 @@ std::unique_ptr<TestServer> StartTestServer(std::string_view kind, const kv_asse
   return nullptr;
 }
 
+std::unique_ptr<TestServer> StartTestServer(std::string_view kind, const kv_assets::Server& assets,
+                                            TestServerOptions options) {
+  return StartKind(kind, assets, options);
+}
+
+std::unique_ptr<TestServer> StartTestServer(std::string_view kind,
+                                            const kv_assets::AssetSource& assets,
+                                            TestServerOptions options) {
+  return StartKind(kind, assets, options);
+}
+
 std::vector<std::string> TestServerKinds() { return {"beast", "beast_sendfile", "httplib"}; }
 
 RunningAssetServer::RunningAssetServer(const kv_assets::Server& assets,
@@ -99,6 +113,18 @@ RunningAssetServer::RunningAssetServer(const kv_assets::Server& assets,
                                        kv_assets::beast::AssetServerOptions options)
     : server_(io_, {boost::asio::ip::address_v4::loopback(), 0}, assets, std::move(fallback),
               options) {
+  Run();
+}
+
+RunningAssetServer::RunningAssetServer(const kv_assets::AssetSource& assets,
+                                       kv_assets::beast::Fallback fallback,
+                                       kv_assets::beast::AssetServerOptions options)
+    : server_(io_, {boost::asio::ip::address_v4::loopback(), 0}, assets, std::move(fallback),
+              options) {
+  Run();
+}
+
+void RunningAssetServer::Run() {
   for (int i = 0; i < 2; ++i) {
     threads_.emplace_back([this] {
       io_.run();

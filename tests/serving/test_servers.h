@@ -32,6 +32,7 @@
 #include "gtest/gtest.h"
 #include "kv_assets/beast_server.h"
 #include "kv_assets/server.h"
+#include "kv_assets/source.h"
 
 namespace kv_assets_test {
 
@@ -51,6 +52,10 @@ struct TestServerOptions {
 // One of the kinds above, listening; a test failure (and nullptr) if it cannot start.
 std::unique_ptr<TestServer> StartTestServer(std::string_view kind, const kv_assets::Server& assets,
                                             TestServerOptions options = {});
+// The same over another source of answers (KvAssets::live's LiveServer).
+std::unique_ptr<TestServer> StartTestServer(std::string_view kind,
+                                            const kv_assets::AssetSource& assets,
+                                            TestServerOptions options = {});
 
 // Every kind, for INSTANTIATE_TEST_SUITE_P.
 std::vector<std::string> TestServerKinds();
@@ -62,6 +67,8 @@ class RunningAssetServer : public TestServer {
  public:
   RunningAssetServer(const kv_assets::Server& assets, kv_assets::beast::Fallback fallback,
                      kv_assets::beast::AssetServerOptions options = {});
+  RunningAssetServer(const kv_assets::AssetSource& assets, kv_assets::beast::Fallback fallback,
+                     kv_assets::beast::AssetServerOptions options = {});
   ~RunningAssetServer() override;
   std::uint16_t port() const override;
   kv_assets::beast::AssetServer& server() { return server_; }
@@ -70,6 +77,7 @@ class RunningAssetServer : public TestServer {
   bool WaitForRunToReturn(std::chrono::milliseconds limit);
 
  private:
+  void Run();
   boost::asio::io_context io_;
   kv_assets::beast::AssetServer server_;
   std::atomic<int> finished_{0};

@@ -42,6 +42,7 @@
 #include "absl/status/statusor.h"
 #include "kv_assets/manifest.h"
 #include "kv_assets/server.h"
+#include "kv_assets/source.h"
 
 namespace kv_assets::live {
 
@@ -59,27 +60,28 @@ struct LiveOptions {
 };
 
 // An answer, and what keeps the bytes it points into alive until it has been written.
-struct LiveResponse {
-  Response response;
-  std::shared_ptr<const void> owner;
-};
+using LiveResponse = SourcedResponse;
 
-class LiveServer {
+// Both serving components take it as they take an embedded Server:
+//   kv_assets::beast::AssetServer server(io, endpoint, *live, fallback);
+//   kv_assets::httplib::Mount(svr, *live);
+class LiveServer final : public AssetSource {
  public:
   // Opens `folder` (made absolute). Fails, naming the folder, when it is not a readable
   // folder, when the prefix is not one kv_assets_embed() accepts, or when its ignore rules
   // cannot be read.
   static absl::StatusOr<std::unique_ptr<LiveServer>> Open(std::string folder,
                                                           LiveOptions options = {});
-  ~LiveServer();
+  ~LiveServer() override;
   LiveServer(const LiveServer&) = delete;
   LiveServer& operator=(const LiveServer&) = delete;
 
   // As Server::Owns(): whether `target` lies under the prefix.
-  bool Owns(std::string_view target) const;
+  bool Owns(std::string_view target) const override;
 
   // Answers one request from the folder as it is now. Thread-safe.
   LiveResponse Handle(const Request& request) const;
+  SourcedResponse Answer(const Request& request) const override { return Handle(request); }
 
   // The URL to link to for `path` ("css/site.css") as the folder is now:
   // "/static/css/site.<current tag>.css". NotFoundError when no such file is served.

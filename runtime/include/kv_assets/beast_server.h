@@ -63,6 +63,7 @@
 
 #include "kv_assets/beast.h"
 #include "kv_assets/server.h"
+#include "kv_assets/source.h"
 
 namespace kv_assets::beast {
 
@@ -99,6 +100,11 @@ class AssetServer {
   // when it cannot listen (address in use, not an address of this machine).
   AssetServer(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint endpoint,
               const kv_assets::Server& assets, Fallback fallback, AssetServerOptions options = {});
+  // The same for another source of answers (kv_assets/source.h), such as KvAssets::live's
+  // LiveServer: each answer's owner is kept until the answer has been written.
+  AssetServer(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint endpoint,
+              const kv_assets::AssetSource& assets, Fallback fallback,
+              AssetServerOptions options = {});
   // Stops, as Stop() does. The io_context may still run the last handlers afterwards: they
   // keep what they need alive.
   ~AssetServer();

@@ -70,11 +70,15 @@
 #include <httplib.h>
 
 #include "kv_assets/server.h"
+#include "kv_assets/source.h"
 
 namespace kv_assets::httplib {
 
 // Answers every target `assets` owns on `svr`, as described above.
 void Mount(::httplib::Server& svr, const kv_assets::Server& assets);
+// The same for another source of answers (kv_assets/source.h), such as KvAssets::live's
+// LiveServer: each answer's owner is kept until cpp-httplib has written it.
+void Mount(::httplib::Server& svr, const kv_assets::AssetSource& assets);
 
 // For an error handler of your own: when `req` is an asset request that cpp-httplib refused
 // before routing, puts KvAssets's answer into `res` and returns true; else changes nothing
@@ -87,6 +91,8 @@ void Mount(::httplib::Server& svr, const kv_assets::Server& assets);
 //     ...your own error pages...
 //   });
 bool AnswerRefusedRequest(const kv_assets::Server& assets, const ::httplib::Request& req,
+                          ::httplib::Response& res);
+bool AnswerRefusedRequest(const kv_assets::AssetSource& assets, const ::httplib::Request& req,
                           ::httplib::Response& res);
 
 }  // namespace kv_assets::httplib

@@ -53,9 +53,11 @@ class ConnectionSet {
 
 // What every connection shares: the server's settings and the set of connections.
 struct Shared {
-  Shared(const Server& a, Fallback f, AssetServerOptions o)
+  Shared(const AssetSource& a, Fallback f, AssetServerOptions o)
       : assets(a), fallback(std::move(f)), options(o) {}
-  const Server& assets;
+  // For the constructor taking a Server: the adapter `assets` refers to.
+  std::unique_ptr<const EmbeddedSource> embedded;
+  const AssetSource& assets;
   Fallback fallback;
   AssetServerOptions options;
   ConnectionSet connections;
@@ -161,7 +163,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const std::string_view target = ToStdView(req.target());
     if (shared_->assets.Owns(target) || target == "*") {
       JoinedFields joined;  // outlives `request`, as ToRequest() requires
-      response_ = shared_->assets.Handle(ToRequest(req, joined));
+      SourcedResponse answer = shared_->assets.Answer(ToRequest(req, joined));
+      response_ = answer.response;
+      owner_ = std::move(answer.owner);
       return WriteAsset(req.version(), req.keep_alive());
     }
     if (!shared_->fallback) {
@@ -196,6 +200,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void AfterWrite(error_code ec, bool close) {
+    owner_.reset();
     if (ec || close) return Close();
     Read();
   }
@@ -212,6 +217,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Response response_;
+  std::shared_ptr<const void> owner_;  // keeps what response_ points into alive, if anything
   HttpResponse fallback_response_;
   bool reading_ = false;
   bool stopping_ = false;
@@ -315,18 +321,34 @@ class AssetServer::Impl : public std::enable_shared_from_this<AssetServer::Impl>
   tcp::endpoint local_;
 };
 
-AssetServer::AssetServer(net::io_context& io, tcp::endpoint endpoint, const Server& assets,
-                         Fallback fallback, AssetServerOptions options) {
+namespace {
+
+std::shared_ptr<AssetServer::Impl> Listen(net::io_context& io, tcp::endpoint endpoint,
+                                          std::shared_ptr<Shared> shared) {
   // sendfile(2) has no MSG_NOSIGNAL: a client hanging up mid-response would otherwise kill the
   // process. A handler the program installed stays.
   struct sigaction current {};
   if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
     std::signal(SIGPIPE, SIG_IGN);
   }
-  auto shared = std::make_shared<Shared>(assets, std::move(fallback), options);
-  impl_ = std::make_shared<Impl>(io, endpoint, std::move(shared));
-  impl_->Accept();
+  auto impl = std::make_shared<AssetServer::Impl>(io, endpoint, std::move(shared));
+  impl->Accept();
+  return impl;
 }
+
+}  // namespace
+
+AssetServer::AssetServer(net::io_context& io, tcp::endpoint endpoint, const Server& assets,
+                         Fallback fallback, AssetServerOptions options) {
+  auto embedded = std::make_unique<const EmbeddedSource>(assets);
+  auto shared = std::make_shared<Shared>(*embedded, std::move(fallback), options);
+  shared->embedded = std::move(embedded);
+  impl_ = Listen(io, endpoint, std::move(shared));
+}
+
+AssetServer::AssetServer(net::io_context& io, tcp::endpoint endpoint, const AssetSource& assets,
+                         Fallback fallback, AssetServerOptions options)
+    : impl_(Listen(io, endpoint, std::make_shared<Shared>(assets, std::move(fallback), options))) {}
 
 AssetServer::~AssetServer() { Stop(); }
 

@@ -55,7 +55,8 @@ bool WritePieces(const Response& answer, std::size_t offset, ::httplib::DataSink
 
 // `answer` into `res`. With `close`, the connection closes after it: its provider reports
 // failure once every byte is written, the one way a handler can end a cpp-httplib connection.
-void Put(const Response& answer, ::httplib::Response& res, bool close) {
+void Put(const SourcedResponse& sourced, ::httplib::Response& res, bool close) {
+  const Response& answer = sourced.response;
   res.status = answer.status;
   std::string content_type;
   for (const HeaderField& field : answer.headers()) {
@@ -79,19 +80,20 @@ void Put(const Response& answer, ::httplib::Response& res, bool close) {
     if (!content_type.empty()) res.set_header("Content-Type", content_type);
     return;
   }
-  // A copy of the Response: its views point into the manifest or into itself.
-  auto kept = std::make_shared<const Response>(answer);
+  // A copy of the Response (its views point into the manifest, its owner or itself), kept
+  // with its owner until cpp-httplib has written it.
+  auto kept = std::make_shared<const SourcedResponse>(sourced);
   res.set_content_provider(
       static_cast<std::size_t>(answer.content_length), content_type,
       [kept, close](std::size_t offset, std::size_t, ::httplib::DataSink& sink) {
-        return WritePieces(*kept, offset, sink) && !close;
+        return WritePieces(kept->response, offset, sink) && !close;
       });
 }
 
 // Answers `req` from `assets` into `res`. The request must be for an asset. `close`: close
 // the connection after the answer, whatever the request says.
-void Answer(const kv_assets::Server& assets, const ::httplib::Request& req,
-            ::httplib::Response& res, bool close = false) {
+void Answer(const AssetSource& assets, const ::httplib::Request& req, ::httplib::Response& res,
+            bool close = false) {
   // cpp-httplib parsed Range itself and would slice the body again after the handler.
   const_cast<::httplib::Request&>(req).ranges.clear();
   std::string joined[7];
@@ -105,7 +107,7 @@ void Answer(const kv_assets::Server& assets, const ::httplib::Request& req,
   request.if_unmodified_since = Field(req, "If-Unmodified-Since", joined[4]);
   request.range = Field(req, "Range", joined[5]);
   request.if_range = Field(req, "If-Range", joined[6]);
-  Put(assets.Handle(request), res, close || HasBody(req));
+  Put(assets.Answer(request), res, close || HasBody(req));
 }
 
 // RFC 9112 §3.2.2: an absolute-form target becomes origin-form, its authority the Host, so
@@ -121,7 +123,7 @@ void ToOriginForm(::httplib::Request& req, const TargetParts& parts) {
   req.headers.emplace("Host", std::move(host));
 }
 
-HandlerResponse PreRoute(const kv_assets::Server& assets, const ::httplib::Request& req,
+HandlerResponse PreRoute(const AssetSource& assets, const ::httplib::Request& req,
                          ::httplib::Response& res) {
   if (req.target == "*") {  // OPTIONS * (RFC 9112 §3.2.4): the assets say what they allow
     Answer(assets, req, res);
@@ -129,7 +131,7 @@ HandlerResponse PreRoute(const kv_assets::Server& assets, const ::httplib::Reque
   }
   const std::optional<TargetParts> parts = ParseTarget(req.target);
   if (!parts.has_value()) {
-    Put(ErrorResponse(400, req.method), res, HasBody(req));
+    Put({ErrorResponse(400, req.method), nullptr}, res, HasBody(req));
     return HandlerResponse::Handled;
   }
   if (!parts->authority.empty()) {
@@ -142,7 +144,7 @@ HandlerResponse PreRoute(const kv_assets::Server& assets, const ::httplib::Reque
 
 // Whether cpp-httplib refused `req` only for its method, one outside its list, and the
 // target is the assets'.
-bool IsUnlistedMethodForAssets(const kv_assets::Server& assets, const ::httplib::Request& req) {
+bool IsUnlistedMethodForAssets(const AssetSource& assets, const ::httplib::Request& req) {
   static constexpr std::string_view kListed[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
                                                  "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
   for (const std::string_view listed : kListed) {
@@ -154,7 +156,7 @@ bool IsUnlistedMethodForAssets(const kv_assets::Server& assets, const ::httplib:
 
 }  // namespace
 
-bool AnswerRefusedRequest(const kv_assets::Server& assets, const ::httplib::Request& req,
+bool AnswerRefusedRequest(const AssetSource& assets, const ::httplib::Request& req,
                           ::httplib::Response& res) {
   // Only cpp-httplib's own refusals: a handler's answer has a body, a provider or a length.
   if (!res.body.empty() || res.content_provider_ || res.has_header("Content-Length")) {
@@ -179,36 +181,56 @@ bool AnswerRefusedRequest(const kv_assets::Server& assets, const ::httplib::Requ
   if (IsUnlistedMethodForAssets(assets, req)) {
     Answer(assets, req, res, /*close=*/true);  // 405 with Allow, like any other method
   } else {
-    Put(ErrorResponse(status, req.method), res, /*close=*/true);
+    Put({ErrorResponse(status, req.method), nullptr}, res, /*close=*/true);
   }
   return true;
 }
 
 // cpp-httplib adds "Accept-Ranges: bytes" to every answer to HEAD that has none; an asset's
 // 304 or error answer has none on purpose (docs/http.md rule 25: HEAD answers as GET does).
-void PostRoute(const kv_assets::Server& assets, const ::httplib::Request& req,
-               ::httplib::Response& res) {
+void PostRoute(const AssetSource& assets, const ::httplib::Request& req, ::httplib::Response& res) {
   if (req.method == "HEAD" && res.status != 200 && res.status != 206 &&
       (req.target == "*" || assets.Owns(req.target))) {
     res.headers.erase("Accept-Ranges");
   }
 }
 
-void Mount(::httplib::Server& svr, const kv_assets::Server& assets) {
+namespace {
+
+// Installs the handlers; `assets` is what they answer from, `keep` what must live as long
+// as they do.
+void MountSource(::httplib::Server& svr, const AssetSource& assets,
+                 std::shared_ptr<const void> keep) {
   // cpp-httplib writes a response's head and body in two send() calls; with Nagle's algorithm
   // the body then waits for the client's delayed ACK of the head, up to 40 ms on Linux.
   svr.set_tcp_nodelay(true);
-  svr.set_pre_routing_handler([&assets](const ::httplib::Request& req, ::httplib::Response& res) {
-    return PreRoute(assets, req, res);
-  });
-  svr.set_post_routing_handler([&assets](const ::httplib::Request& req, ::httplib::Response& res) {
-    PostRoute(assets, req, res);
-  });
+  svr.set_pre_routing_handler(
+      [&assets, keep](const ::httplib::Request& req, ::httplib::Response& res) {
+        return PreRoute(assets, req, res);
+      });
+  svr.set_post_routing_handler(
+      [&assets, keep](const ::httplib::Request& req, ::httplib::Response& res) {
+        PostRoute(assets, req, res);
+      });
   svr.set_error_handler(::httplib::Server::HandlerWithResponse(
-      [&assets](const ::httplib::Request& req, ::httplib::Response& res) {
+      [&assets, keep](const ::httplib::Request& req, ::httplib::Response& res) {
         return AnswerRefusedRequest(assets, req, res) ? HandlerResponse::Handled
                                                       : HandlerResponse::Unhandled;
       }));
+}
+
+}  // namespace
+
+void Mount(::httplib::Server& svr, const kv_assets::Server& assets) {
+  auto embedded = std::make_shared<const EmbeddedSource>(assets);
+  MountSource(svr, *embedded, embedded);
+}
+
+void Mount(::httplib::Server& svr, const AssetSource& assets) { MountSource(svr, assets, nullptr); }
+
+bool AnswerRefusedRequest(const kv_assets::Server& assets, const ::httplib::Request& req,
+                          ::httplib::Response& res) {
+  return AnswerRefusedRequest(EmbeddedSource(assets), req, res);
 }
 
 }  // namespace kv_assets::httplib
