@@ -26,6 +26,12 @@ constexpr std::string_view kSyncUsage =
     "       kv-assets sync --store=URL --name=NAME --prune [--keep=N] [--dry-run]\n"
     "  Uploads the bodies a manifest-only build needs; --prune removes what no kept release\n"
     "  (the newest N, default 1) references.\n";
+constexpr std::string_view kServeUsage =
+    "usage: kv-assets serve <folder> [--address=127.0.0.1] [--port=8080] [--prefix=/]\n"
+    "           [--exclude=PATTERN]... [--compress=gzip,br,zstd|none]\n"
+    "  Serves <folder> from disk with the rules of an embedded build (docs/live.md): edits\n"
+    "  show on the next request. Prints \"serving <folder> on <url>\" once it listens;\n"
+    "  --port=0 picks a free port. SIGINT or SIGTERM stops it.\n";
 constexpr std::string_view kDumpUsage =
     "usage: kv-assets dump <generated .h | manifest .json | store URL> [--name=NAME]\n"
     "           [--manifest=ID]\n"
@@ -66,6 +72,13 @@ const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec>* const commands = new std::vector<CommandSpec>{
       {"generate", kGenerateUsage, GenerateFlags()},
       {"sync", kSyncUsage, SyncFlags()},
+      {"serve",
+       kServeUsage,
+       {{"--address", true},
+        {"--port", true},
+        {"--prefix", true},
+        {"--exclude", true},
+        {"--compress", true}}},
       {"dump", kDumpUsage, {{"--name", true}, {"--manifest", true}}},
       {"help", kHelpUsage, {}},
   };

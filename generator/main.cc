@@ -24,6 +24,8 @@
 #include "generator/hash.h"
 #include "generator/header_reader.h"
 #include "generator/manifest_json.h"
+#include "generator/scan.h"
+#include "generator/serve.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
 #include "generator/sync.h"
@@ -329,6 +331,13 @@ absl::Status Dispatch(std::span<const std::string_view> args) {
     return absl::OkStatus();
   }
   if (spec->name == "dump") return Dump(parsed);
+  if (spec->name == "serve") {
+#ifdef KV_ASSETS_HAVE_SERVE
+    return Serve(parsed);
+#else
+    return absl::UnimplementedError("serve: this kv-assets was built without Boost.Beast");
+#endif
+  }
   const Command command = spec->name == "sync" ? Command::kSync : Command::kGenerate;
   KV_ASSETS_ASSIGN_OR_RETURN(RunOptions options, ReadRunOptions(command, parsed));
   return Run(command, std::move(options));

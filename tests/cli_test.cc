@@ -269,6 +269,27 @@ TEST(Cli, SharedCacheIsTrimmedToItsMaximumSize) {
   EXPECT_TRUE(std::filesystem::is_empty(cache));
 }
 
+TEST(Cli, ServeErrorsNameTheFlagOrTheFolder) {
+  TempDir t;
+  const std::string site = t.Mkdir("site");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{t.path() + "/missing"}, t.path() + "/missing: not a folder"},
+      {{site, "--port=99999"}, "--port=99999: expected a port number, 0 to 65535"},
+      {{site, "--address=banana"}, "--address=banana: not an IP address"},
+      {{site, "--prefix=static/"}, "--prefix=static/: must start and end with '/'"},
+      {{site, "--compress=lzma"},
+       "--compress=lzma: expected none or a comma-separated list of gzip, br, zstd"},
+      {{}, "no folder given"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::vector<std::string> argv = {KV_ASSETS_GENERATOR_EXE, "serve"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const CommandResult r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 1) << message;
+    EXPECT_EQ(r.output, "kv-assets: error: " + message + "\n");
+  }
+}
+
 TEST(Cli, DepfileEscapesSpaces) {
   TempDir t;
   t.Write("my site/a b.css", "a");

@@ -35,7 +35,8 @@
 
 namespace kv_assets_test {
 
-// The running example, started with --port=0. Killed (SIGKILL) on destruction if still alive.
+// A server as a child process (the example, or `kv-assets serve`), started on a free port.
+// Killed (SIGKILL) on destruction if still alive.
 class ServerProcess {
  public:
   ServerProcess() = default;
@@ -45,7 +46,18 @@ class ServerProcess {
 
   // Starts the example and reads the line naming its URL, waiting at most kTimeout.
   // `extra`: more flags for the example, e.g. "--sendfile-min=1".
+#ifdef KV_ASSETS_EXAMPLE_BINARY
   void Start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {KV_ASSETS_EXAMPLE_BINARY, "--port=0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    StartProcess(std::move(argv),
+                 std::regex(R"(kv-assets example: serving on http://127\.0\.0\.1:([0-9]+)/\n)"));
+  }
+#endif
+
+  // `argv` (argv[0] the binary), listening once it prints a first line matching `line`,
+  // whose first group is the port.
+  void StartProcess(std::vector<std::string> argv, const std::regex& line) {
     int fds[2];
     ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0) << std::strerror(errno);
     const pid_t parent = getpid();
@@ -53,28 +65,24 @@ class ServerProcess {
     ASSERT_GE(pid_, 0) << std::strerror(errno);
     if (pid_ == 0) {
 #ifdef __linux__
-      // However the test process ends (crash, ctest timeout), the server goes with it.
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(1);
 #endif
       dup2(fds[1], STDOUT_FILENO);
-      std::vector<char*> argv = {const_cast<char*>(KV_ASSETS_EXAMPLE_BINARY),
-                                 const_cast<char*>("--port=0")};
-      for (std::string& flag : extra) argv.push_back(flag.data());
-      argv.push_back(nullptr);
-      execv(KV_ASSETS_EXAMPLE_BINARY, argv.data());
+      std::vector<char*> args;
+      for (std::string& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
       _exit(127);
     }
     close(fds[1]);
     stdout_fd_ = fds[0];
 
     std::string output;
-    ASSERT_TRUE(ReadLine(output)) << "no URL line from " << KV_ASSETS_EXAMPLE_BINARY << " within "
+    ASSERT_TRUE(ReadLine(output)) << "no URL line from " << argv[0] << " within "
                                   << kTimeout.count() << " s; got: " << output;
-    static const std::regex kLine(
-        R"(kv-assets example: serving on http://127\.0\.0\.1:([0-9]+)/\n)");
     std::smatch match;
-    ASSERT_TRUE(std::regex_match(output, match, kLine)) << "stdout: " << output;
+    ASSERT_TRUE(std::regex_match(output, match, line)) << "stdout: " << output;
     port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
     ASSERT_NE(port_, 0);
   }
