@@ -42,7 +42,8 @@ absl::StatusOr<ServeOptions> ReadServeOptions(const ParsedArgs& args) {
   if (std::optional<std::string> value = args.Value("--address")) {
     boost::system::error_code ec;
     o.address = net::ip::make_address(*value, ec);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat("--address=", *value, ": not an IP address"));
+    if (ec)
+      return absl::InvalidArgumentError(absl::StrCat("--address=", *value, ": not an IP address"));
   }
   if (std::optional<std::string> value = args.Value("--port")) {
     int port = -1;

@@ -21,8 +21,8 @@ namespace http = boost::beast::http;
 class ServeCommand : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("kv-assets-serve-" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("kv-assets-serve-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "css");
     Write("css/site.css", "body { color: red; }\n");
@@ -55,9 +55,9 @@ TEST_F(ServeCommand, ServesTheFolderLiveUntilSigterm) {
 
 TEST_F(ServeCommand, SigintStopsItToo) {
   ServerProcess serve;
-  ASSERT_NO_FATAL_FAILURE(serve.StartProcess(
-      {KV_ASSETS_GENERATOR_EXE, "serve", dir_.string(), "--port", "0"},
-      std::regex(R"(serving .* on http://127\.0\.0\.1:([0-9]+)/\n)")));
+  ASSERT_NO_FATAL_FAILURE(
+      serve.StartProcess({KV_ASSETS_GENERATOR_EXE, "serve", dir_.string(), "--port", "0"},
+                         std::regex(R"(serving .* on http://127\.0\.0\.1:([0-9]+)/\n)")));
   EXPECT_EQ(Fetch(serve.port(), http::verb::get, "/css/site.css").response.result_int(), 200);
   const std::optional<int> status = serve.SignalAndWait(SIGINT);
   ASSERT_TRUE(status.has_value());
