@@ -82,8 +82,7 @@ class Walker {
 
     for (const std::string& name : names) {
       if (name == "." || name == "..") continue;
-      const bool well_known = rel.empty() && name == ".well-known";
-      if (name.front() == '.' && !well_known) continue;
+      if (IsHiddenName(name, rel.empty())) continue;
       const std::string child_abs = absl::StrCat(abs, "/", name);
       const std::string child_rel = rel.empty() ? name : absl::StrCat(rel, "/", name);
 
@@ -135,6 +134,10 @@ class Walker {
 };
 
 }  // namespace
+
+bool IsHiddenName(std::string_view name, bool top_level) {
+  return name.starts_with('.') && !(top_level && name == ".well-known");
+}
 
 absl::Status CheckServableName(std::string_view name) {
   for (std::size_t i = 0; i < name.size();) {

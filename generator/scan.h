@@ -52,6 +52,10 @@ struct ScanOptions {
 // saying what is wrong with it.
 absl::Status CheckServableName(std::string_view name);
 
+// Whether the scan leaves out an entry for its name alone: a name beginning with '.', except
+// ".well-known" at the top of the folder (`top_level`). Shared with KvAssets::live.
+bool IsHiddenName(std::string_view name, bool top_level);
+
 // OK when `prefix` (PREFIX, the URL path every asset is served under) is one the server can
 // match: "/" or "/seg/.../", each segment a servable name other than "." and "..". Otherwise
 // InvalidArgumentError saying what is wrong with it. A leading "//" would make Tag()'s URLs

@@ -34,7 +34,7 @@ bool NamesAreServable(std::string_view path) {
   for (bool first = true;; first = false) {
     const std::size_t slash = path.find('/', start);
     const std::string_view seg = path.substr(start, slash - start);
-    if (seg.empty() || (seg[0] == '.' && !(first && seg == ".well-known"))) return false;
+    if (seg.empty() || gen::IsHiddenName(seg, first)) return false;
     if (!gen::CheckServableName(seg).ok()) return false;
     if (slash == std::string_view::npos) return true;
     start = slash + 1;

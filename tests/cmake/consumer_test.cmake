@@ -54,4 +54,7 @@ foreach(program IN ITEMS beast_app httplib_app)
               COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/serve_and_fetch.sh" "${BUILD_DIR}/${program}"
                       "${CONSUMER_DIR}/public/css/site.css")
 endforeach()
+kv_test_run("serve public/ live through live_app"
+            COMMAND "${CMAKE_COMMAND}" -E env "KV_ASSETS_LIVE=${CONSUMER_DIR}/public"
+                    "${BUILD_DIR}/live_app")
 message(STATUS "ok: ${KV_TEST_LIST}")
