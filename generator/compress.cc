@@ -385,6 +385,18 @@ absl::StatusOr<std::vector<Coding>> ParseCodings(std::string_view list) {
   return codings;
 }
 
+absl::Status ReadCompressFlag(const std::optional<std::string>& value,
+                              std::vector<Coding>& codings) {
+  if (!value.has_value()) return absl::OkStatus();
+  absl::StatusOr<std::vector<Coding>> parsed = ParseCodings(*value);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--compress=", *value, ": ", parsed.status().message()));
+  }
+  codings = *std::move(parsed);
+  return absl::OkStatus();
+}
+
 namespace internal {
 
 std::string CacheEntryName(const Digest& digest, Coding coding, Compressibility kind,

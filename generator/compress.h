@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +105,11 @@ absl::StatusOr<std::string> Encode(Coding coding, Compressibility kind, std::str
 // The value of --compress=: "none", or a comma-separated list of "gzip", "br" and "zstd".
 // Returns the codings in Coding order without repeats; InvalidArgumentError otherwise.
 absl::StatusOr<std::vector<Coding>> ParseCodings(std::string_view list);
+
+// The --compress flag of generate, sync and serve: `value` (nullopt when the flag is absent,
+// which leaves `codings` as it is) parsed into `codings`, or an error naming the flag.
+absl::Status ReadCompressFlag(const std::optional<std::string>& value,
+                              std::vector<Coding>& codings);
 
 namespace internal {
 // The cache entry name for `digest` encoded with `coding` under the current settings (the

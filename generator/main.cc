@@ -75,14 +75,7 @@ struct RunOptions {
 // The values of generate's and sync's flags with a fixed set of meanings.
 absl::Status ReadEnumFlags(const ParsedArgs& args, RunOptions& o) {
   GenerateConfig& c = o.config;
-  if (std::optional<std::string> value = args.Value("--compress")) {
-    absl::StatusOr<std::vector<Coding>> codings = ParseCodings(*value);
-    if (!codings.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--compress=", *value, ": ", codings.status().message()));
-    }
-    c.compress.codings = *std::move(codings);
-  }
+  KV_ASSETS_RETURN_IF_ERROR(ReadCompressFlag(args.Value("--compress"), c.compress.codings));
   if (std::optional<std::string> value = args.Value("--level")) {
     if (*value != "fast" && *value != "max") {
       return absl::InvalidArgumentError(absl::StrCat("--level=", *value, ": expected fast or max"));

@@ -58,14 +58,7 @@ absl::StatusOr<ServeOptions> ReadServeOptions(const ParsedArgs& args) {
     return absl::InvalidArgumentError(absl::StrCat("--prefix=", o.live.prefix, ": ", s.message()));
   }
   o.live.excludes = args.Values("--exclude");
-  if (std::optional<std::string> value = args.Value("--compress")) {
-    absl::StatusOr<std::vector<Coding>> codings = ParseCodings(*value);
-    if (!codings.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--compress=", *value, ": ", codings.status().message()));
-    }
-    o.live.codings = *std::move(codings);
-  }
+  KV_ASSETS_RETURN_IF_ERROR(ReadCompressFlag(args.Value("--compress"), o.live.codings));
   return o;
 }
 
