@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -174,12 +173,18 @@ struct Job {
   CacheState cache = CacheState::kMissing;
 };
 
+// The work for one distinct content.
+struct ContentWork {
+  std::size_t jobs = 0;
+  std::uint64_t bytes = 0;
+};
+
 // What the workers share besides the jobs.
 struct JobContext {
   const CompressOptions& options;
   std::string cache_dir;  // "" for none
-  // Per distinct content, its jobs and those not finished yet (for CompressProgress).
-  std::vector<std::size_t> jobs_per_content;
+  // Per distinct content, its work and its jobs not finished yet (for CompressProgress).
+  const std::vector<ContentWork>& contents;
   std::vector<std::atomic<std::size_t>> unfinished;
 };
 
@@ -221,8 +226,8 @@ void CountFinished(const Job& job, JobContext& context) {
   CompressProgress* progress = context.options.progress;
   if (progress == nullptr) return;
   if (job.cache == CacheState::kHit) progress->cached.fetch_add(1);
-  const std::uint64_t size = job.file->content.size();
-  const std::size_t jobs = context.jobs_per_content[job.content];
+  const std::uint64_t size = context.contents[job.content].bytes;
+  const std::size_t jobs = context.contents[job.content].jobs;
   const std::uint64_t share = size / jobs;
   if (context.unfinished[job.content].fetch_sub(1) == 1) {
     progress->files_done.fetch_add(1);
@@ -259,12 +264,6 @@ void RunJobs(std::vector<Job>& jobs, JobContext& context) {
   }
   work();
 }
-
-// The work for one distinct content.
-struct ContentWork {
-  std::size_t jobs = 0;
-  std::uint64_t bytes = 0;
-};
 
 // One job per distinct (cache name) among the eligible files; `file_jobs[i]` lists file
 // i's jobs, `contents` the work per distinct content.
@@ -331,7 +330,7 @@ absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
   std::vector<std::vector<std::size_t>> file_jobs;
   std::vector<ContentWork> contents;
   std::vector<Job> jobs = PlanJobs(files, options, file_jobs, contents);
-  JobContext context{options, options.cache_dir, std::vector<std::size_t>(contents.size()),
+  JobContext context{options, options.cache_dir, contents,
                      std::vector<std::atomic<std::size_t>>(contents.size())};
   if (!context.cache_dir.empty() && !jobs.empty()) {
     std::error_code ec;
@@ -339,7 +338,6 @@ absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
     if (ec) context.cache_dir.clear();  // no cache: slower, same result
   }
   for (std::size_t i = 0; i < contents.size(); ++i) {
-    context.jobs_per_content[i] = contents[i].jobs;
     context.unfinished[i] = contents[i].jobs;
     if (options.progress != nullptr) {
       options.progress->files_total.fetch_add(1);

@@ -99,15 +99,16 @@ GenerateReport Report(const std::vector<HashedFile>& files, const CompressStats&
 
 // After a run that succeeded: a failed one says nothing about what the next needs.
 void LookAfterCache(const GenerateConfig& config, const Prepared& prepared) {
-  if (prepared.cache_dir.empty()) return;
+  const std::string& cache_dir = config.compress.cache_dir;  // as Prepare() completed it
+  if (cache_dir.empty()) return;
   const std::string private_dir = PrivateCacheDir(config.emit);
-  if (prepared.cache_dir == private_dir) {
+  if (cache_dir == private_dir) {
     PruneCompressCache(private_dir, prepared.cache_entries);
     return;
   }
   // A build folder that used a private cache before the shared one was turned on.
   if (!config.emit.out_dir.empty()) PruneCompressCache(private_dir, {});
-  if (prepared.stats.computed > 0) TrimCompressCache(prepared.cache_dir, config.cache_max_bytes);
+  if (prepared.stats.computed > 0) TrimCompressCache(cache_dir, config.cache_max_bytes);
 }
 
 }  // namespace
@@ -130,7 +131,7 @@ absl::StatusOr<Prepared> Prepare(GenerateConfig& config) {
   }();
   if (!compressed.ok()) return compressed.status();
   return Prepared{std::move(compressed->files), std::move(scanned.watched), compressed->stats,
-                  std::move(compressed->cache_entries), config.compress.cache_dir};
+                  std::move(compressed->cache_entries)};
 }
 
 absl::StatusOr<GenerateReport> Generate(GenerateConfig config) {

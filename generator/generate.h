@@ -55,7 +55,6 @@ struct Prepared {
   std::vector<std::string> watched;  // what the depfile lists besides the files
   CompressStats stats;
   std::vector<std::string> cache_entries;  // the entries this run used, sorted
-  std::string cache_dir;                   // the cache folder; "" for none
 };
 
 // What a Generate() run did, for its summary line.

@@ -6,6 +6,7 @@
 #include "generator/scan.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
+#include "live/src/file_version.h"
 
 namespace kv_assets::live {
 namespace {
@@ -14,12 +15,11 @@ constexpr std::chrono::seconds kRuleCheckInterval{1};
 // Beyond this many remembered decisions, they are forgotten (and made again as needed).
 constexpr std::size_t kMaxDecisions = 100'000;
 
-// What stat(2) says of `path`, as a string to compare: "" when it does not exist.
-std::string Stamp(const std::string& path) {
+// What stat(2) says of `path`, to compare: nullopt when it does not exist.
+std::optional<Signature> Stamp(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return "";
-  return absl::StrCat(st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec,
-                      ":", st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return SignatureOf(st);
 }
 
 std::string_view Parent(std::string_view path) {

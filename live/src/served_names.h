@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "generator/ignore.h"
+#include "live/src/file_version.h"
 
 namespace kv_assets::live {
 
@@ -51,8 +53,8 @@ class ServedNames {
   std::unique_ptr<gen::IgnoreRules> rules_;
   std::set<std::string, std::less<>> entered_;
   std::map<std::string, bool, std::less<>> decisions_;
-  // Rule files (existing or not) and folders, and what stat(2) said of them: "" for missing.
-  std::map<std::string, std::string> watched_;
+  // Rule files (existing or not) and folders, and what stat(2) said of them (nullopt: missing).
+  std::map<std::string, std::optional<Signature>> watched_;
   std::chrono::steady_clock::time_point last_check_;
 };
 
