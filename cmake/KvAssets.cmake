@@ -16,6 +16,7 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
                     [COMPRESS <gzip|brotli|zstd>... | COMPRESS NONE]
                     [COMPRESS_LEVEL <fast|max>]
                     [LAST_MODIFIED <mtime|git|epoch>]
+                    [REWRITE <ALL|NONE>] [STRICT]
                     [STORE <url>])
 
   At build time, ``kv-assets generate`` walks ``<folder>`` (relative to the current source
@@ -80,6 +81,15 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
       ``SOURCE_DATE_EPOCH`` for every file; the build fails when it is not set.
 
     No file is ever dated later than the moment the generator runs.
+  ``REWRITE``
+    ``ALL`` (the default): references between files are rewritten to tagged names, so a
+    stylesheet's fonts and images, and a script's source map, are served immutable too; a
+    file's tag then covers what it references (``docs/references.md``). ``NONE``: every
+    file is served as it is in ``<folder>``.
+  ``STRICT``
+    A reference to a file that is not in ``<folder>`` fails the build. Without it, each is
+    a warning in the build output naming the file, the line and the reference, and the
+    reference stays as written.
   ``STORE``
     A manifest-only build: the generated header holds the whole manifest and a
     ``kStore`` constant (``<url>``) but no body, so the binary's size does not depend on
@@ -240,8 +250,8 @@ option(KV_ASSETS_SHARED_CACHE
        ON)
 
 function(kv_assets_embed target folder)
-  cmake_parse_arguments(PARSE_ARGV 2 arg ""
-                        "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED;STORE;COMPRESS_LEVEL"
+  cmake_parse_arguments(PARSE_ARGV 2 arg "STRICT"
+                        "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED;STORE;COMPRESS_LEVEL;REWRITE"
                         "EXCLUDE;COMPRESS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kv_assets_embed: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -328,6 +338,18 @@ function(kv_assets_embed target folder)
   set(depfile "${out_dir}/${name}.d")
   file(MAKE_DIRECTORY "${out_dir}")
 
+  set(rewrite "--rewrite=all")
+  if(DEFINED arg_REWRITE)
+    string(TOLOWER "${arg_REWRITE}" rewrite_value)
+    if(NOT rewrite_value MATCHES "^(all|none)$")
+      message(FATAL_ERROR "kv_assets_embed: REWRITE '${arg_REWRITE}' must be ALL or NONE")
+    endif()
+    set(rewrite "--rewrite=${rewrite_value}")
+  endif()
+  if(arg_STRICT)
+    list(APPEND rewrite "--strict")
+  endif()
+
   set(excludes "")
   foreach(pattern IN LISTS arg_EXCLUDE)
     list(APPEND excludes "--exclude=${pattern}")
@@ -337,7 +359,7 @@ function(kv_assets_embed target folder)
     KvAssets::kv-assets generate "${abs_folder}"
     "--out-dir=${out_dir}" "--name=${name}" "--namespace=${namespace}"
     "--prefix=${prefix}" "--bodies=${bodies}" ${compress} "${level}"
-    "--last-modified=${last_modified}" ${excludes} ${cache})
+    "--last-modified=${last_modified}" ${rewrite} ${excludes} ${cache})
   if(DEFINED arg_STORE)
     _kv_assets_store(generate "${target}" "${arg_STORE}" "${generate}")
     set(bodies store)

@@ -12,14 +12,19 @@ constexpr std::string_view kGenerateUsage =
     "           [--prefix=/url/] [--bodies=incbin|literal] [--compress=gzip,br,zstd|none]\n"
     "           [--level=max|fast] [--last-modified=mtime|git|epoch] [--depfile=FILE]\n"
     "           [--exclude=PATTERN]... [--scratch-dir=DIR] [--store=URL]\n"
-    "           [--cache-dir=DIR] [--cache-max-size=SIZE] [--quiet]\n"
+    "           [--cache-dir=DIR] [--cache-max-size=SIZE] [--rewrite=all|none] [--strict]\n"
+    "           [--quiet]\n"
     "  Writes <out-dir>/<name>.h and .cc (and the bodies' .bin) embedding <folder>, and\n"
     "  prints one summary line (and, while compressing takes long, progress) on stderr.\n"
     "  --compress: default gzip,br. --level: max (default; gzip 9, brotli 11, zstd 19) or\n"
     "  fast (gzip 6, brotli 5, zstd 3). Compressed variants are cached in --cache-dir,\n"
     "  default $KV_ASSETS_CACHE_DIR, else $XDG_CACHE_HOME/kv-assets, else\n"
     "  ~/.cache/kv-assets; \"\" keeps a private cache in <out-dir> instead. The cache is\n"
-    "  trimmed to --cache-max-size (default $KV_ASSETS_CACHE_MAX_SIZE, else 1G).\n";
+    "  trimmed to --cache-max-size (default $KV_ASSETS_CACHE_MAX_SIZE, else 1G).\n"
+    "  References between files (CSS url() and @import, sourceMappingURL, a source map's\n"
+    "  \"file\") are rewritten to tagged names (docs/references.md); --rewrite=none leaves\n"
+    "  every file as it is. A reference to a file not in <folder> is a warning, printed\n"
+    "  even with --quiet; --strict makes it an error.\n";
 constexpr std::string_view kSyncUsage =
     "usage: kv-assets sync <folder> --store=URL [generate's flags] [--prune [--keep=N]]\n"
     "           [--dry-run]\n"
@@ -45,7 +50,8 @@ std::vector<FlagSpec> GenerateFlags() {
           {"--prefix", true},        {"--bodies", true},         {"--compress", true},
           {"--last-modified", true}, {"--depfile", true},        {"--exclude", true},
           {"--scratch-dir", true},   {"--store", true},          {"--level", true},
-          {"--cache-dir", true},     {"--cache-max-size", true}, {"--quiet", false}};
+          {"--cache-dir", true},     {"--cache-max-size", true}, {"--quiet", false},
+          {"--rewrite", true},       {"--strict", false}};
 }
 
 std::vector<FlagSpec> SyncFlags() {

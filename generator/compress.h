@@ -1,4 +1,4 @@
-// generator/compress.h — step 4 of 5: precompressed variants of the files worth compressing.
+// generator/compress.h — step 5 of 6: precompressed variants of the files worth compressing.
 //
 // Each file whose type compresses (CompressibilityFor(), content_type.h) is encoded with
 // every requested coding, at the requested level: kMax (gzip 9, brotli 11, zstd 19) for

@@ -1,4 +1,4 @@
-// generator/emit.h — step 5 of 5: the C++ a build compiles, and the files it writes.
+// generator/emit.h — step 6 of 6: the C++ a build compiles, and the files it writes.
 //
 // Emit() is pure: from the hashed (and compressed) files it makes the text of a header (the
 // constexpr manifest with its precompressed variants, and Tag()), a source file (the bodies),

@@ -44,6 +44,7 @@ void Complete(GenerateConfig& config) {
     config.compress.cache_dir = PrivateCacheDir(emit);
   }
   emit.latest_last_modified = static_cast<std::int64_t>(std::time(nullptr));
+  config.link.prefix = emit.prefix;
 }
 
 // Prints ProgressLine() every `interval` from another thread until destroyed.
@@ -121,6 +122,7 @@ absl::StatusOr<Prepared> Prepare(GenerateConfig& config) {
                              LastModifiedTimes(config.folder, hashed, config.dating));
   for (std::size_t i = 0; i < hashed.size(); ++i) hashed[i].last_modified = times.times[i];
   scanned.watched.insert(scanned.watched.end(), times.watched.begin(), times.watched.end());
+  KV_ASSETS_ASSIGN_OR_RETURN(LinkReport linked, Link(hashed, config.link));
 
   CompressProgress progress;
   CompressOptions compress = config.compress;
@@ -131,7 +133,7 @@ absl::StatusOr<Prepared> Prepare(GenerateConfig& config) {
   }();
   if (!compressed.ok()) return compressed.status();
   return Prepared{std::move(compressed->files), std::move(scanned.watched), compressed->stats,
-                  std::move(compressed->cache_entries)};
+                  std::move(compressed->cache_entries), std::move(linked)};
 }
 
 absl::StatusOr<GenerateReport> Generate(GenerateConfig config) {
@@ -142,6 +144,7 @@ absl::StatusOr<GenerateReport> Generate(GenerateConfig config) {
   KV_ASSETS_RETURN_IF_ERROR(WriteOutputs(files, config.emit));
   LookAfterCache(config, prepared);
   GenerateReport report = Report(prepared.files, prepared.stats);
+  report.warnings = std::move(prepared.link.warnings);
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (config.log != nullptr) *config.log << SummaryLine(config.emit.name, report) << std::endl;
   return report;

@@ -1,5 +1,5 @@
 // generator/generate.h — the whole generator as two library calls: Prepare() runs the pure
-// steps (scan -> hash -> date -> compress) and Generate() also emits and writes the outputs.
+// steps (scan -> hash -> date -> link -> compress) and Generate() also emits and writes the outputs.
 // `kv-assets generate` and `kv-assets sync` are thin layers over them (main.cc), and tests
 // call them in-process.
 //
@@ -28,6 +28,7 @@
 #include "generator/emit.h"
 #include "generator/hash.h"
 #include "generator/last_modified.h"
+#include "generator/link.h"
 #include "generator/scan.h"
 
 namespace kv_assets::gen {
@@ -36,6 +37,9 @@ struct GenerateConfig {
   std::string folder;  // the asset folder; relative to the working folder or absolute
   ScanOptions scan;
   LastModifiedOptions dating;
+  // References between files (generator/link.h). Its prefix is emit.prefix's: Prepare()
+  // copies it.
+  LinkOptions link;
   // compress.cache_dir: the shared cache (compress_cache.h), or "" for a private one in
   // emit.out_dir ("<name>.compress-cache", pruned to what the last generate used), or none
   // when there is no out_dir either.
@@ -55,6 +59,7 @@ struct Prepared {
   std::vector<std::string> watched;  // what the depfile lists besides the files
   CompressStats stats;
   std::vector<std::string> cache_entries;  // the entries this run used, sorted
+  LinkReport link;  // its warnings are the caller's to print (a CLI prints them even --quiet)
 };
 
 // What a Generate() run did, for its summary line.
@@ -65,9 +70,10 @@ struct GenerateReport {
   std::uint64_t smallest_bytes = 0;  // every file's smallest representation
   CompressStats stats;
   double seconds = 0;
+  std::vector<std::string> warnings;  // references to files not in the folder (link.h)
 };
 
-// Scan, hash, date and compress `config.folder`. Makes config's paths absolute and fills in
+// Scan, hash, date, link and compress `config.folder`. Makes config's paths absolute and fills in
 // what follows from the others (scratch folder, cache folder, the clock for Last-Modified).
 // Errors name the path or value at fault.
 absl::StatusOr<Prepared> Prepare(GenerateConfig& config);

@@ -1,4 +1,4 @@
-// generator/hash.h — step 2 of 5: read each file once, hash it, and name its version.
+// generator/hash.h — step 2 of 6: read each file once, hash it, and name its version.
 //
 // XXH3-128 of the bytes gives both the strong ETag (all 128 bits, base64url, quoted) and
 // the tag in the file name (its first 10 characters: 60 bits, so two versions of one file
@@ -55,6 +55,8 @@ struct HashedFile {
   std::vector<EncodedVariant> variants;
   // Seconds since the Unix epoch: the mtime, until generator/last_modified.h says otherwise.
   std::int64_t last_modified = 0;
+  // "sha384-<base64>" of `content`, from generator/link.h on (Link() may change `content`).
+  std::string integrity;
 };
 
 Digest HashBytes(std::string_view bytes);

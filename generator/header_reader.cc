@@ -212,6 +212,7 @@ absl::StatusOr<ManifestData> ReadGeneratedHeader(std::string_view text) {
     a.content_type = r.Str("content_type");
     a.last_modified = r.Str("last_modified");
     a.last_modified_unix = r.Int("last_modified_unix");
+    a.integrity = r.Str("integrity");
     a.size = static_cast<std::uint64_t>(r.Int("size"));
     a.key = r.Str("key");
     const std::int64_t first = r.Int("first_variant");

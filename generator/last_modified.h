@@ -1,4 +1,4 @@
-// generator/last_modified.h — step 3 of 5: the Last-Modified time each file is served with.
+// generator/last_modified.h — step 3 of 6: the Last-Modified time each file is served with.
 //
 // From the hashed files to one time per file, taken from one of
 //

@@ -1,5 +1,5 @@
 // kv-assets: the build-time generator. Flags and environment in (cli.h parses the flags; each
-// command's usage is there), exit code out; the work is in generate.h (scan -> hash -> date ->
+// command's usage is there), exit code out; the work is in generate.h (scan -> hash -> date -> link ->
 // compress -> emit) and sync.h for stores.
 
 #include <cstdlib>
@@ -45,6 +45,12 @@ struct SyncFlags {
 };
 
 absl::Status SyncFolder(GenerateConfig& config, const SyncFlags& flags);
+
+// References to missing files (generator/link.h): on stderr even with --quiet, like a
+// compiler's warnings, so a build log shows them.
+void PrintWarnings(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) std::cerr << w << "\n";
+}
 absl::Status PruneOnly(const EmitOptions& emit, const SyncFlags& flags);
 
 bool IsIdentifier(std::string_view s) {
@@ -81,6 +87,12 @@ absl::Status ReadEnumFlags(const ParsedArgs& args, RunOptions& o) {
       return absl::InvalidArgumentError(absl::StrCat("--level=", *value, ": expected fast or max"));
     }
     c.compress.level = *value == "fast" ? CompressLevel::kFast : CompressLevel::kMax;
+  }
+  if (std::optional<std::string> value = args.Value("--rewrite")) {
+    if (*value != "all" && *value != "none") {
+      return absl::InvalidArgumentError(absl::StrCat("--rewrite=", *value, ": expected all or none"));
+    }
+    c.link.rewrite = *value == "all";
   }
   if (std::optional<std::string> value = args.Value("--bodies")) {
     if (*value != "incbin" && *value != "literal") {
@@ -187,6 +199,7 @@ absl::StatusOr<RunOptions> ReadRunOptions(Command command, const ParsedArgs& arg
   o.sync.store = args.Value("--store").value_or("");
   o.sync.prune = args.Has("--prune");
   o.sync.dry_run = args.Has("--dry-run");
+  c.link.strict = args.Has("--strict");
   if (!args.Has("--quiet")) c.log = &std::cerr;
   KV_ASSETS_RETURN_IF_ERROR(ReadEnumFlags(args, o));
   KV_ASSETS_RETURN_IF_ERROR(CheckRunOptions(command, o));
@@ -204,11 +217,14 @@ absl::Status Run(Command command, RunOptions o) {
   // Sync computes what generate did (the same flags and cache) and uploads it; it leaves the
   // build's outputs alone.
   if (command == Command::kSync) return SyncFolder(o.config, o.sync);
-  return Generate(std::move(o.config)).status();
+  KV_ASSETS_ASSIGN_OR_RETURN(GenerateReport report, Generate(std::move(o.config)));
+  PrintWarnings(report.warnings);
+  return absl::OkStatus();
 }
 
 absl::Status SyncFolder(GenerateConfig& config, const SyncFlags& flags) {
   KV_ASSETS_ASSIGN_OR_RETURN(Prepared prepared, Prepare(config));
+  PrintWarnings(prepared.link.warnings);
   const EmitOptions& emit = config.emit;
   const ManifestData manifest = BuildManifest(prepared.files, emit);
   const std::string json = ManifestToJson(manifest);

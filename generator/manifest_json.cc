@@ -59,6 +59,7 @@ ManifestData BuildManifest(const std::vector<HashedFile>& files, const EmitOptio
     a.content_type = std::string(ContentTypeFor(f.source.path));
     a.last_modified_unix = LastModified(f, options);
     a.last_modified = FormatHttpDate(a.last_modified_unix);
+    a.integrity = f.integrity;
     a.size = f.content.size();
     if (!options.store_namespace.empty()) a.key = AssetKey(options.store_namespace, f.tagged_path);
     for (const EncodedVariant& v : f.variants) {
@@ -99,6 +100,7 @@ std::string ManifestToJson(const ManifestData& m) {
                     ",\"etag\":", Q(a.etag), ",\"content_type\":", Q(a.content_type),
                     ",\"last_modified\":", Q(a.last_modified),
                     ",\"last_modified_unix\":", a.last_modified_unix, ",\"size\":", a.size);
+    if (!a.integrity.empty()) absl::StrAppend(&out, ",\"integrity\":", Q(a.integrity));
     if (!a.key.empty()) absl::StrAppend(&out, ",\"key\":", Q(a.key));
     if (!a.variants.empty()) {
       out += ",\"variants\":[";
@@ -154,6 +156,7 @@ absl::StatusOr<ManifestData> ManifestFromJson(std::string_view text) {
     out.last_modified_unix = a.Get("last_modified_unix").integer();
     out.size = static_cast<std::uint64_t>(a.Get("size").integer());
     out.key = a.Get("key").string();
+    out.integrity = a.Get("integrity").string();  // "" in manifests of generators before it
     for (const json::Value& vv : a.Get("variants").array()) {
       absl::StatusOr<Coding> coding = CodingFromName(vv.Get("coding").string());
       if (!coding.ok()) {

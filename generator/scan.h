@@ -1,4 +1,4 @@
-// generator/scan.h — step 1 of 5: which files of the asset folder are served.
+// generator/scan.h — step 1 of 6: which files of the asset folder are served.
 //
 // Walks the folder (following symbolic links), skips names beginning with "." except a
 // top-level ".well-known/", and whatever the ignore rules exclude (generator/ignore.h).

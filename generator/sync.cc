@@ -1,10 +1,12 @@
 #include "generator/sync.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "generator/integrity.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
 #include "kv_assets/internal/json.h"
@@ -72,6 +74,32 @@ absl::StatusOr<ManifestData> ReadManifest(const KeyValueStore& store, std::strin
   return m;
 }
 
+namespace {
+
+// The identity bodies' keys and the integrity their bytes must have.
+std::map<std::string_view, std::string_view> IntegrityByKey(const ManifestData& manifest) {
+  std::map<std::string_view, std::string_view> out;
+  for (const ManifestAsset& a : manifest.assets) {
+    if (!a.integrity.empty()) out.emplace(a.key, a.integrity);
+  }
+  return out;
+}
+
+// A body about to be uploaded holds the bytes the manifest's integrity names: pages check it
+// (<script integrity>), so an upload that differs would break them, not only waste a key.
+absl::Status CheckIntegrity(const StoredBody& body,
+                            const std::map<std::string_view, std::string_view>& integrity) {
+  const auto it = integrity.find(body.key);
+  if (it == integrity.end()) return absl::OkStatus();
+  const std::string actual = Integrity(body.bytes);
+  if (actual == it->second) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat(body.key, ": the bytes to upload have integrity ",
+                                          actual, ", the manifest says ", Sv(it->second),
+                                          "; nothing uploaded"));
+}
+
+}  // namespace
+
 absl::StatusOr<SyncReport> Sync(KeyValueStore& store, const ManifestData& manifest,
                                 const std::vector<StoredBody>& bodies, const SyncOptions& options) {
   SyncReport report;
@@ -84,13 +112,15 @@ absl::StatusOr<SyncReport> Sync(KeyValueStore& store, const ManifestData& manife
   KV_ASSETS_ASSIGN_OR_RETURN(std::vector<std::string> listed,
                              store.List(NamespacePrefix(options.ns)));
   const std::set<std::string> present(listed.begin(), listed.end());
+  const std::map<std::string_view, std::string_view> integrity = IntegrityByKey(manifest);
   std::vector<const StoredBody*> missing;
   std::uint64_t missing_bytes = 0;
   for (const StoredBody& b : bodies) {
     if (present.contains(b.key)) continue;
-    // Every limit is checked before the first write, so a body the store cannot hold fails
-    // the sync before it has changed anything.
+    // Every check is made before the first write, so a body the store cannot hold, or that
+    // is not what the manifest promises, fails the sync before it has changed anything.
     KV_ASSETS_RETURN_IF_ERROR(store.CheckEntry(b.key, b.bytes.size()));
+    KV_ASSETS_RETURN_IF_ERROR(CheckIntegrity(b, integrity));
     missing.push_back(&b);
     missing_bytes += b.bytes.size();
   }

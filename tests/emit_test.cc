@@ -10,6 +10,7 @@
 #include <map>
 
 #include "generator/compress.h"
+#include "generator/link.h"
 #include "generator/manifest_json.h"
 #include "generator/scan.h"
 #include "tests/test_util.h"
@@ -26,7 +27,7 @@ const std::string kGolden = std::string(KV_ASSETS_TESTDATA_DIR) + "/golden";
 // Every coding, so the golden output shows each.
 const CompressOptions kAllCodings{.codings = {Coding::kGzip, Coding::kBrotli, Coding::kZstd}};
 
-// Scan, hash, compress (without a cache) and emit, as the generator does, with every file
+// Scan, hash, link, compress (without a cache) and emit, as the generator does, with every file
 // dated 2023-11-14 22:13:20 UTC so that the output does not depend on mtimes.
 absl::StatusOr<GeneratedFiles> Generate(const std::string& root, const EmitOptions& options,
                                         const CompressOptions& compress = kAllCodings) {
@@ -35,6 +36,9 @@ absl::StatusOr<GeneratedFiles> Generate(const std::string& root, const EmitOptio
   absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
   if (!hashed.ok()) return hashed.status();
   for (HashedFile& f : *hashed) f.last_modified = 1700000000;
+  if (absl::StatusOr<LinkReport> linked = Link(*hashed, {.prefix = options.prefix}); !linked.ok()) {
+    return linked.status();
+  }
   absl::StatusOr<CompressResult> compressed = Compress(*std::move(hashed), compress);
   if (!compressed.ok()) return compressed.status();
   return Emit(compressed->files, scan->watched, options);

@@ -146,3 +146,33 @@ TEST(Manifest, ByTaggedIsSortedAndCoversEveryAsset) {
 }
 
 }  // namespace
+
+namespace {
+
+// The generated import map: every script, untagged URL to tagged URL, and their integrity.
+TEST(Manifest, ImportMapListsModulesWithIntegrity) {
+  const std::string_view map = site_assets::kImportMap;
+  for (std::string_view path : {"config.production.js", "js/app.min.js"}) {
+    const kv_assets::Asset* a = site_assets::kManifest.Find(path);
+    ASSERT_NE(a, nullptr);
+    const std::string untagged = "/static/" + std::string(path);
+    EXPECT_NE(map.find("\"" + untagged + "\": \"" + std::string(a->url()) + "\""),
+              std::string_view::npos)
+        << map;
+    EXPECT_NE(map.find("\"" + std::string(a->url()) + "\": \"" + std::string(a->integrity()) + "\""),
+              std::string_view::npos)
+        << map;
+  }
+  EXPECT_TRUE(map.starts_with("{\n  \"imports\": {\n")) << map;
+  EXPECT_EQ(map.find("css"), std::string_view::npos) << map;  // stylesheets are no modules
+}
+
+// Every asset carries the SRI value of its identity bytes.
+TEST(Manifest, EveryAssetHasItsIntegrity) {
+  for (const kv_assets::Asset& a : site_assets::kManifest.assets) {
+    EXPECT_TRUE(a.integrity().starts_with("sha384-")) << a.path();
+    EXPECT_EQ(a.integrity().size(), 7u + 64u) << a.path();  // 48 bytes in base64
+  }
+}
+
+}  // namespace

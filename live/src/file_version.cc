@@ -12,6 +12,7 @@
 #include "generator/content_type.h"
 #include "generator/emit.h"
 #include "generator/file_util.h"
+#include "generator/integrity.h"
 #include "generator/strings.h"
 #include "kv_assets/http_date.h"
 
@@ -111,6 +112,7 @@ void FileVersion::Build(const VersionOptions& options) {
   a.content_type_ref = Add(strings_, gen::ContentTypeFor(f.source.path));
   a.last_modified_unix = std::min<std::int64_t>(f.last_modified, std::time(nullptr));
   a.last_modified_ref = Add(strings_, FormatHttpDate(a.last_modified_unix));
+  a.integrity_ref = Add(strings_, gen::Integrity(f.content));
   a.offset = 0;
   a.size = f.content.size();
   a.variant_count = static_cast<std::uint32_t>(f.variants.size());

@@ -110,11 +110,15 @@ struct Asset {
   constexpr std::string_view content_type() const { return Str(content_type_ref); }
   // Last-Modified as an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
   constexpr std::string_view last_modified() const { return Str(last_modified_ref); }
+  // Subresource Integrity of the identity bytes, for <script integrity> / <link integrity>
+  // (the SRI spec hashes the body before content codings, so it holds for every variant):
+  // "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC".
+  constexpr std::string_view integrity() const { return Str(integrity_ref); }
 
   // Generated fields.
   const char* strings = nullptr;  // the manifest's string table
   internal::StringRef path_ref{}, tagged_path_ref{}, url_ref{}, etag_ref{}, content_type_ref{},
-      last_modified_ref{};
+      last_modified_ref{}, integrity_ref{};
   std::int64_t last_modified_unix = 0;  // last_modified() in Unix seconds
   std::uint64_t offset = 0;             // where the body lies in the manifest's blob
   std::uint64_t size = 0;               // body length in bytes
