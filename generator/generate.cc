@@ -1,6 +1,7 @@
 #include "generator/generate.h"
 
 #include <condition_variable>
+#include <map>
 #include <ctime>
 #include <filesystem>
 #include <mutex>
@@ -11,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "generator/file_util.h"
+#include "generator/header_reader.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
 
@@ -112,6 +115,31 @@ void LookAfterCache(const GenerateConfig& config, const Prepared& prepared) {
   if (prepared.stats.computed > 0) TrimCompressCache(cache_dir, config.cache_max_bytes);
 }
 
+// A tagged URL is cached for a year, so it must never name other bytes: the tag of a file in a
+// cycle is not the hash of its final bytes (generator/link.h), and this check turns any
+// mistake in how those are derived into a failed build instead of stale caches everywhere.
+// It compares with the header the previous run wrote, when there is one.
+absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files, const EmitOptions& emit) {
+  if (emit.out_dir.empty()) return absl::OkStatus();
+  const std::string header = absl::StrCat(emit.out_dir, "/", emit.name, ".h");
+  absl::StatusOr<std::string> text = ReadFile(header);
+  if (!text.ok()) return absl::OkStatus();  // a first build
+  absl::StatusOr<ManifestData> previous = ReadGeneratedHeader(*text);
+  if (!previous.ok()) return absl::OkStatus();  // not ours to judge
+  std::map<std::string_view, std::string_view> etags;
+  for (const ManifestAsset& a : previous->assets) etags.emplace(a.tagged_path, a.etag);
+  for (const HashedFile& f : files) {
+    const auto it = etags.find(f.tagged_path);
+    if (it == etags.end() || it->second == f.etag) continue;
+    return absl::InternalError(absl::StrCat(
+        f.source.abs_path, ": its tagged name ", f.tagged_path, " named other bytes (ETag ",
+        Sv(it->second), ") in the previous build, ", header, ", and would now name ETag ",
+        f.etag, "; caches keep a tagged URL for a year, so the build stops. Please report this "
+                "as a kv-assets bug; removing ", header, " lets the build go on"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Prepared> Prepare(GenerateConfig& config) {
@@ -141,6 +169,7 @@ absl::StatusOr<GenerateReport> Generate(GenerateConfig config) {
   KV_ASSETS_ASSIGN_OR_RETURN(Prepared prepared, Prepare(config));
   KV_ASSETS_ASSIGN_OR_RETURN(GeneratedFiles files,
                              Emit(prepared.files, prepared.watched, config.emit));
+  KV_ASSETS_RETURN_IF_ERROR(CheckTagsKeepTheirBytes(prepared.files, config.emit));
   KV_ASSETS_RETURN_IF_ERROR(WriteOutputs(files, config.emit));
   LookAfterCache(config, prepared);
   GenerateReport report = Report(prepared.files, prepared.stats);

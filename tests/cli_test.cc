@@ -387,6 +387,7 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
       {{"--out-dir={out}"}, "no folder given"},
       {{"{site}", "{site}", "--out-dir={out}"}, "more than one folder: {site}, {site}"},
       {{"{site}", "--out-dir={out}", "--bodies=hex"}, "--bodies=hex: expected incbin or literal"},
+      {{"{site}", "--out-dir={out}", "--rewrite=some"}, "--rewrite=some: expected all or none"},
       {{"{site}", "--out-dir={out}", "--compress=lzma"},
        "--compress=lzma: expected none or a comma-separated list of gzip, br, zstd"},
       {{"{site}", "--out-dir={out}", "--compress=gzip,brotli"},
@@ -463,6 +464,34 @@ TEST(Cli, EachErrorIsOneLineNamingTheValue) {
     EXPECT_EQ(r.exit_code, 1) << c.message;
     EXPECT_EQ(r.output, "kv-assets: error: " + message + "\n");
   }
+}
+
+// A reference to a missing file: a compiler-style warning even with --quiet, and the run
+// succeeds; --strict fails it with the same lines and keeps the previous outputs.
+TEST(Cli, MissingReferenceWarnsEvenQuietAndFailsWithStrict) {
+  TempDir t;
+  t.Write("site/css/a.css", "a{}\n.b{background:url(gone.png)}\n");
+  const std::string out = t.path() + "/out";
+  const std::string warning = t.path() + "/site/css/a.css:2: warning: gone.png: no file " +
+                              "css/gone.png in the asset folder; left as written\n";
+  std::vector<std::string> args = ArgsFor(t, out);
+  args.push_back("--quiet");
+  const CommandResult quiet = Generate(args);
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.output;
+  EXPECT_EQ(quiet.output, warning);
+  const std::string header = ReadAll(out + "/a.h");
+  t.Write("site/css/a.css", "a{}\n.b{background:url(gone.png)}\n.c{}");
+  args.push_back("--strict");
+  const CommandResult strict = Generate(args);
+  EXPECT_EQ(strict.exit_code, 1);
+  EXPECT_EQ(strict.output, "kv-assets: error: 1 reference(s) to files not in the asset folder "
+                           "(STRICT):\n" + warning);
+  EXPECT_EQ(ReadAll(out + "/a.h"), header);
+  // --rewrite=none: no references, so no warning either.
+  args.back() = "--rewrite=none";
+  const CommandResult none = Generate(args);
+  EXPECT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_EQ(none.output, "");
 }
 
 TEST(Cli, UnknownCommandPrintsUsage) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -159,6 +160,71 @@ TEST_F(GenerateTest, AFailedRunWritesNothingAndSaysWhy) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("name.css"), std::string::npos) << r.status();
   EXPECT_EQ(ReadAll(t_.path() + "/out/a.h"), header);
+}
+
+// A stylesheet's reference to a missing file: a warning in the report (the CLI prints it);
+// with STRICT the run fails and the previous outputs stay.
+TEST_F(GenerateTest, MissingReferencesWarnOrWithStrictFailTheRun) {
+  const std::string out = t_.path() + "/out";
+  ASSERT_TRUE(Generate(Config(out)).ok());
+  const std::string header = ReadAll(out + "/a.h");
+  t_.Write("site/css/a.css", ".a{background:url(../img/missing.png)}");
+  absl::StatusOr<GenerateReport> warned = Generate(Config(t_.path() + "/out2"));
+  ASSERT_TRUE(warned.ok()) << warned.status();
+  ASSERT_EQ(warned->warnings.size(), 1u);
+  EXPECT_EQ(warned->warnings[0], t_.path() + "/site/css/a.css:1: warning: ../img/missing.png: "
+                                             "no file img/missing.png in the asset folder; left "
+                                             "as written");
+  GenerateConfig strict = Config(out);
+  strict.link.strict = true;
+  absl::StatusOr<GenerateReport> failed = Generate(strict);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("css/a.css:1: warning: ../img/missing.png"),
+            std::string::npos)
+      << failed.status();
+  EXPECT_EQ(ReadAll(out + "/a.h"), header);
+}
+
+// Tags that follow references reach the header: the stylesheet names the image's tagged name.
+TEST_F(GenerateTest, ReferencesAreRewrittenInTheOutput) {
+  t_.Write("site/css/a.css", ".a{background:url(../img/b.png)}");
+  const std::string out = t_.path() + "/out";
+  ASSERT_TRUE(Generate(Config(out)).ok());
+  const std::string source = ReadAll(out + "/a.h");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(source, m, std::regex(R"(img/b\.[A-Za-z0-9_-]{10}\.png)")));
+  bool found = false;
+  for (const auto& e : std::filesystem::directory_iterator(out)) {
+    if (e.path().extension() == ".bin") {
+      found = ReadAll(e.path().string()).find("url(../" + m.str() + ")") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(found) << m.str();
+}
+
+// The check behind "a tagged name never stands for two byte strings": a previous header that
+// named other bytes under a tag this run produces stops the run, naming both.
+TEST_F(GenerateTest, ATaggedNameNeverNamesTwoByteStrings) {
+  const std::string out = t_.path() + "/out";
+  ASSERT_TRUE(Generate(Config(out)).ok());
+  std::string header = ReadAll(out + "/a.h");
+  absl::StatusOr<Prepared> prepared = [&] {
+    GenerateConfig c = Config(out);
+    return Prepare(c);
+  }();
+  ASSERT_TRUE(prepared.ok());
+  const std::string etag = prepared->files[0].etag;  // css/a.css
+  const std::size_t at = header.find(etag.substr(1, etag.size() - 2));
+  ASSERT_NE(at, std::string::npos);
+  header[at] = header[at] == 'A' ? 'B' : 'A';  // as if an older run had other bytes
+  std::ofstream(out + "/a.h", std::ios::binary | std::ios::trunc) << header;
+  absl::StatusOr<GenerateReport> r = Generate(Config(out));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("its tagged name " + prepared->files[0].tagged_path +
+                                      " named other bytes"),
+            std::string::npos)
+      << r.status();
+  EXPECT_EQ(ReadAll(out + "/a.h"), header);  // nothing written
 }
 
 }  // namespace

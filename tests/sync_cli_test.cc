@@ -68,6 +68,7 @@ TEST_F(SyncCli, DumpReadsAHeaderAManifestAndAStore) {
   ASSERT_EQ(Kv(Args("sync")).exit_code, 0);
   const std::string json = ReadAll(out_ + "/app.manifest.json");
   ASSERT_NE(json.find("\"key\":\"app/css/a."), std::string::npos) << json;
+  ASSERT_NE(json.find(",\"integrity\":\"sha384-"), std::string::npos) << json;
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"dump", out_ + "/app.h"},
         std::vector<std::string>{"dump", out_ + "/app.manifest.json"},

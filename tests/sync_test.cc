@@ -10,6 +10,7 @@
 #include <string>
 
 #include "generator/hash.h"
+#include "generator/link.h"
 #include "generator/manifest_json.h"
 #include "generator/scan.h"
 #include "tests/store_test_util.h"
@@ -36,6 +37,7 @@ Build Make(const std::string& folder) {
   absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(std::move(scan->files));
   EXPECT_TRUE(hashed.ok()) << hashed.status();
   b.files = *std::move(hashed);
+  EXPECT_TRUE(Link(b.files, {.prefix = "/static/"}).ok());
   EmitOptions options;
   options.prefix = "/static/";
   options.store_namespace = "app";
@@ -129,6 +131,26 @@ TEST_P(SyncTest, UploadsOnlyTheBodiesTheStoreLacks) {
   absl::StatusOr<ManifestData> stored = ReadManifest(*env_.store, "app", v2.id);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(ManifestToJson(*stored), ManifestToJson(v2.manifest));
+}
+
+// Pages check Subresource Integrity, so sync refuses to upload bytes the manifest's integrity
+// does not name, before it writes anything.
+TEST_P(SyncTest, UploadsOnlyBytesWithTheManifestsIntegrity) {
+  Build b = MakeBuild();
+  ASSERT_FALSE(b.manifest.assets[0].integrity.empty());
+  const std::string other = "other bytes";
+  for (StoredBody& body : b.bodies) {
+    if (body.key == b.manifest.assets[0].key) body.bytes = other;
+  }
+  CountingStore counting(*env_.store);
+  absl::StatusOr<SyncReport> r = DoSync(counting, b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find(b.manifest.assets[0].key + ": the bytes to upload have "
+                                      "integrity sha384-"),
+            std::string::npos)
+      << r.status();
+  EXPECT_EQ(counting.writes, 0u);
 }
 
 TEST_P(SyncTest, DryRunWritesNothing) {
