@@ -75,6 +75,19 @@ class ExampleServer : public ::testing::Test {
     return url;
   }
 
+  // The bytes the server sends for `path`: the file, but for the stylesheet's reference to the
+  // background image, which the generator rewrote to the image's tagged name.
+  static std::string ServedBytes(std::string_view path) {
+    std::string bytes = ReadPublicFile(path);
+    if (path != "css/site.css") return bytes;
+    const std::string image =
+        TaggedUrlIn(Get("/").response.body(), {"img/pattern.png", "img/pattern", "png", ""});
+    const std::size_t at = bytes.find("url(../img/pattern.png)");
+    EXPECT_TRUE(at != std::string::npos && !image.empty());
+    if (at == std::string::npos || image.empty()) return bytes;
+    return bytes.replace(at, 23, "url(../img/" + image.substr(image.rfind('/') + 1) + ")");
+  }
+
   static ServerProcess* server_;
 };
 
@@ -122,6 +135,19 @@ TEST_F(ExampleServer, HomePageLinksEveryAssetByItsTaggedUrl) {
     const std::string url = TaggedUrlIn(res.body(), asset);
     EXPECT_FALSE(url.empty()) << "no tagged link to " << asset.path << " in:\n" << res.body();
   }
+  // The module's import of ./status.js resolves through the import map to a tagged URL, and
+  // the stylesheet and the module are preloaded with their integrity.
+  EXPECT_TRUE(std::regex_search(
+      res.body(),
+      std::regex(R"("/static/js/status\.js": "/static/js/status\.[A-Za-z0-9_-]{10}\.js")")))
+      << res.body();
+  EXPECT_TRUE(std::regex_match(
+      Field(res, http::field::link),
+      std::regex(R"(</static/css/site\.[A-Za-z0-9_-]{10}\.css>; rel=preload; as=style; )"
+                 R"(integrity="sha384-[A-Za-z0-9+/]{64}", )"
+                 R"(</static/js/app\.[A-Za-z0-9_-]{10}\.js>; rel=modulepreload; )"
+                 R"(integrity="sha384-[A-Za-z0-9+/]{64}")")))
+      << Field(res, http::field::link);
   EXPECT_EQ(Get("/?utm_source=test").response.result_int(), 200);
 }
 
@@ -142,7 +168,7 @@ TEST_F(ExampleServer, TaggedUrlServesTheFileForAYear) {
     const std::string url = TaggedUrl(asset);
     const Reply reply = Get(url);
     const HttpResponse& res = reply.response;
-    const std::string file = ReadPublicFile(asset.path);
+    const std::string file = ServedBytes(asset.path);
     EXPECT_EQ(res.result_int(), 200);
     EXPECT_EQ(Field(res, http::field::cache_control), kTaggedCacheControl);
     EXPECT_EQ(Field(res, http::field::content_type), asset.content_type);
@@ -173,7 +199,7 @@ TEST_F(ExampleServer, UntaggedUrlServesTheSameFileForAMinute) {
     EXPECT_EQ(Field(res, http::field::cache_control), kUntaggedCacheControl);
     EXPECT_EQ(Field(res, http::field::content_type), asset.content_type);
     EXPECT_EQ(Field(res, http::field::etag), Field(tagged, http::field::etag));
-    EXPECT_EQ(res.body(), ReadPublicFile(asset.path));
+    EXPECT_EQ(res.body(), ServedBytes(asset.path));
   }
 }
 
@@ -237,7 +263,7 @@ TEST_F(ExampleServer, IfNoneMatchWithAnotherTagServesTheFile) {
       Get(url, {{http::field::if_none_match, "\"other\""},
                 {http::field::if_modified_since, Field(full, http::field::last_modified)}});
   EXPECT_EQ(reply.response.result_int(), 200);
-  EXPECT_EQ(reply.response.body(), ReadPublicFile(kAssets[0].path));
+  EXPECT_EQ(reply.response.body(), ServedBytes(kAssets[0].path));
 }
 
 TEST_F(ExampleServer, IfModifiedSinceLastModifiedIsNotModified) {
@@ -364,13 +390,13 @@ TEST_F(ExampleServer, Http10RequestGetsAnHttp10Answer) {
   client.SendRaw("GET /static/" + std::string(asset.path) + " HTTP/1.0\r\n\r\n");
   const std::string raw = client.ReceiveAll();
   EXPECT_TRUE(raw.starts_with("HTTP/1.0 200 OK\r\n")) << raw.substr(0, 40);
-  EXPECT_TRUE(raw.ends_with("\r\n\r\n" + ReadPublicFile(asset.path)));
+  EXPECT_TRUE(raw.ends_with("\r\n\r\n" + ServedBytes(asset.path)));
 }
 
 TEST_F(ExampleServer, KeepAliveServesSeveralRequestsOnOneConnection) {
   const AssetCase& asset = kAssets[0];
   const std::string url = TaggedUrl(asset);
-  const std::string file = ReadPublicFile(asset.path);
+  const std::string file = ServedBytes(asset.path);
   HttpClient client(port());
 
   client.Send(MakeRequest(http::verb::get, url));

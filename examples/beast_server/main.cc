@@ -16,6 +16,7 @@
 
 #include "example_assets.h"
 #include "kv_assets/beast_server.h"
+#include "kv_assets/preload.h"
 
 namespace {
 
@@ -29,46 +30,35 @@ constexpr std::string_view kStylesheet = example_assets::Tag("css/site.css");
 constexpr std::string_view kScript = example_assets::Tag("js/app.js");
 constexpr std::string_view kLogo = example_assets::Tag("img/logo.svg");
 constexpr std::string_view kFavicon = example_assets::Tag("favicon.ico");
+// Subresource Integrity of a file, for the page's integrity attributes.
+constexpr std::string_view Integrity(std::string_view path) {
+  return example_assets::kManifest.assets[example_assets::kManifest.IndexOf(path)].integrity();
+}
 
 const kv_assets::Server kAssets(example_assets::kManifest);  // immutable: shared by all threads
 
-std::string HtmlEscape(std::string_view text) {
-  constexpr const char* kEntities[] = {"&amp;", "&lt;", "&gt;", "&quot;"};  // for & < > "
-  std::string out;
-  for (const char c : text) {
-    const std::size_t i = std::string_view("&<>\"").find(c);
-    out += i == std::string_view::npos ? std::string(1, c) : kEntities[i];
-  }
-  return out;
-}
-
-// The home page: the compile-time checked links above, and every embedded file with the URL
-// the manifest gives it.
+// The home page: the compile-time checked links above, the import map (js/app.js imports
+// ./status.js, which it maps to a tagged URL), and every embedded file's URL (percent-encoded
+// by the generator: safe in an attribute and as text).
 std::string BuildHomePage() {
   std::string html =
       "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>KvAssets example</title>\n<link rel=\"icon\" href=\"" +
       std::string(kFavicon) + "\">\n<link rel=\"stylesheet\" href=\"" + std::string(kStylesheet) +
-      "\">\n<script src=\"" + std::string(kScript) +
-      "\" defer></script>\n</head>\n<body>\n<main>\n<header><img src=\"" + std::string(kLogo) +
+      "\" integrity=\"" + std::string(Integrity("css/site.css")) +
+      "\">\n<script type=\"importmap\">\n" + std::string(example_assets::kImportMap) +
+      "</script>\n<script type=\"module\" src=\"" + std::string(kScript) + "\" integrity=\"" +
+      std::string(Integrity("js/app.js")) +
+      "\"></script>\n</head>\n<body>\n<main>\n<header><img src=\"" + std::string(kLogo) +
       "\" alt=\"\"><h1>KvAssets example</h1></header>\n"
       "<p>These files are compiled into the server. Each has a tagged URL, cached for a year, "
       "and an untagged one, revalidated after a minute:</p>\n<ul class=\"assets\">\n";
   for (const kv_assets::Asset& asset : example_assets::kManifest.assets) {
-    const std::string url = HtmlEscape(asset.url());
-    html += "<li><code>" + HtmlEscape(asset.path()) + "</code> &rarr; <a href=\"" + url +
-            "\"><code>" + url + "</code></a></li>\n";
+    const std::string url(asset.url());
+    html += "<li><a href=\"" + url + "\"><code>" + url + "</code></a></li>\n";
   }
   return html + "</ul>\n<p id=\"status\" class=\"muted\"></p>\n</main>\n</body>\n</html>\n";
-}
-
-// An ETag for the home page: a hash of it (FNV-1a).
-std::string Fnv1aTag(std::string_view bytes) {
-  std::uint64_t h = 14695981039346656037u;
-  for (const unsigned char c : bytes) h = (h ^ c) * 1099511628211u;
-  char hex[16];
-  return "\"" + std::string(hex, std::to_chars(hex, hex + 16, h, 16).ptr) + "\"";
 }
 
 HttpResponse TextResponse(http::status status, std::string_view text) {
@@ -92,13 +82,20 @@ HttpResponse Route(const HttpRequest& req) {
   // Built once: the manifest cannot change while the program runs. no-cache: the page names
   // the current asset URLs, so it is revalidated on every use (a reload gets a 304).
   static const std::string& html = *new std::string(BuildHomePage());
-  static const std::string& etag = *new std::string(Fnv1aTag(html));
+  static const std::string& etag =
+      *new std::string("\"" + std::to_string(std::hash<std::string>{}(html)) + "\"");
+  // The browser (or a CDN, as 103 Early Hints) starts on these before it parses the page.
+  static const std::string& preload =
+      *new std::string(kv_assets::PreloadLink(example_assets::kManifest, "css/site.css") + ", " +
+                       kv_assets::PreloadLink(example_assets::kManifest, "js/app.js",
+                                              {.as = kv_assets::PreloadAs::kModule}));
   const auto inm = req.find(http::field::if_none_match);
   HttpResponse res(http::status::ok, 11);
   if (inm != req.end() && inm->value().find(etag) != boost::beast::string_view::npos) {
     res.result(http::status::not_modified);
   } else {
     res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.set(http::field::link, preload);
     res.body() = html;
   }
   res.set(http::field::etag, etag);

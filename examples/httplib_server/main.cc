@@ -30,8 +30,9 @@ const std::string kHome =
     "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     "<title>KvAssets with cpp-httplib</title>\n<link rel=\"icon\" href=\"" +
     std::string(example_assets::Tag("favicon.ico")) + "\">\n<link rel=\"stylesheet\" href=\"" +
-    std::string(example_assets::Tag("css/site.css")) + "\">\n<script src=\"" +
-    std::string(example_assets::Tag("js/app.js")) + "\" defer></script>\n</head>\n<body>\n" +
+    std::string(example_assets::Tag("css/site.css")) + "\">\n<script type=\"importmap\">\n" +
+    std::string(example_assets::kImportMap) + "</script>\n<script type=\"module\" src=\"" +
+    std::string(example_assets::Tag("js/app.js")) + "\"></script>\n</head>\n<body>\n" +
     "<main>\n<header><img src=\"" + std::string(example_assets::Tag("img/logo.svg")) +
     "\" alt=\"\"><h1>KvAssets with cpp-httplib</h1></header>\n" +
     "<p id=\"status\" class=\"muted\"></p>\n</main>\n</body>\n</html>\n";
