@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "generator/compress_cache.h"
+#include "generator/parallel.h"
 #include "generator/strings.h"
 
 namespace kv_assets::gen {
@@ -244,25 +245,10 @@ void RunJobs(std::vector<Job>& jobs, JobContext& context) {
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return jobs[a].cost > jobs[b].cost; });
-  std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    for (std::size_t k; (k = next.fetch_add(1)) < order.size();) {
-      RunJob(jobs[order[k]], context);
-      CountFinished(jobs[order[k]], context);
-    }
-  };
-  unsigned threads = context.options.threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, jobs.size()));
-  std::vector<std::jthread> pool;
-  for (unsigned i = 1; i < threads; ++i) {
-    try {
-      pool.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // fewer threads than asked for: slower, same result
-    }
-  }
-  work();
+  ParallelFor(order.size(), context.options.threads, [&](std::size_t k) {
+    RunJob(jobs[order[k]], context);
+    CountFinished(jobs[order[k]], context);
+  });
 }
 
 // One job per distinct (cache name) among the eligible files; `file_jobs[i]` lists file

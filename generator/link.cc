@@ -10,6 +10,7 @@
 #include "generator/css.h"
 #include "generator/emit.h"
 #include "generator/integrity.h"
+#include "generator/parallel.h"
 #include "generator/strings.h"
 
 namespace kv_assets::gen {
@@ -434,7 +435,7 @@ absl::StatusOr<LinkReport> Link(std::vector<HashedFile>& files, const LinkOption
       for (const std::size_t m : component) report.files_changed += refs[m].empty() ? 0 : 1;
     }
   }
-  for (HashedFile& f : files) f.integrity = Integrity(f.content);
+  ParallelFor(files.size(), 0, [&](std::size_t i) { files[i].integrity = Integrity(files[i].content); });
   return report;
 }
 

@@ -178,6 +178,35 @@ TEST(Link, TagsFollowTheGraph) {
   }
 }
 
+TEST(Link, TagsFollowADeepChain) {
+  // c0.css imports c1.css ... imports c9.css, which names the font: ten levels.
+  Folder folder;
+  for (int i = 0; i < 10; ++i) {
+    folder["c" + std::to_string(i) + ".css"] = "@import url(c" + std::to_string(i + 1) + ".css);";
+  }
+  folder["c10.css"] = "@font-face{src:url(f.woff2)}";
+  folder["f.woff2"] = kFont;
+  const Linked before = LinkFolder(folder);
+  folder["f.woff2"] = kFont + "!";
+  const Linked after = LinkFolder(folder);
+  for (int i = 0; i <= 10; ++i) {
+    const std::string path = "c" + std::to_string(i) + ".css";
+    EXPECT_NE(after.Tagged(path), before.Tagged(path)) << path;
+    if (i < 10) {
+      EXPECT_EQ(after[path].content,
+                "@import url(" + after.Tagged("c" + std::to_string(i + 1) + ".css") + ");");
+    }
+  }
+  EXPECT_EQ(after.report.cycles, 0u);
+}
+
+TEST(Link, TwoReferencesOnOneLine) {
+  const Linked l = LinkFolder(
+      {{"a.css", ".a{background:url(x.png),url('y.png')}"}, {"x.png", "x"}, {"y.png", "y"}});
+  EXPECT_EQ(l["a.css"].content, ".a{background:url(" + l.Tagged("x.png") + "),url('" +
+                                    l.Tagged("y.png") + "')}");
+}
+
 TEST(Link, CyclesGetTagsFromTheirWholeComponent) {
   Folder folder = {{"a.css", "@import 'b.css'; .a{background:url(img.png)}"},
                    {"b.css", "@import 'a.css';"},

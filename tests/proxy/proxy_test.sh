@@ -87,7 +87,13 @@ get() {
     -o "$work/body" "$@" "http://127.0.0.1:$port$css" || fail "GET $css through :$port failed"
 }
 field() { sed -n "s/^$1: *\([^[:cntrl:]]*\).*/\1/Ip" "$work/head" | head -n 1; }
-check_body() { cmp -s "$work/body" "$public/css/site.css" || fail "$1: not the file's bytes"; }
+# The stylesheet's bytes as the origin sends them unencoded: the file, with its reference to
+# the background image rewritten to a tagged name (docs/references.md).
+curl -sf --max-time 5 -H "Accept-Encoding: identity" -o "$work/expected" \
+  "http://127.0.0.1:$origin_port$css" || fail "GET $css from the origin failed"
+grep -q 'url(../img/pattern\.[A-Za-z0-9_-]\{10\}\.png)' "$work/expected" ||
+  fail "$css: the origin did not rewrite the image reference"
+check_body() { cmp -s "$work/body" "$work/expected" || fail "$1: not the origin's bytes"; }
 
 chrome="gzip, deflate, br, zstd"
 other_spelling="br,gzip,zstd,deflate"
