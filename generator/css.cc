@@ -57,9 +57,12 @@ class Tokenizer {
  private:
   bool Has(std::size_t i) const { return pos_ + i < s_.size(); }
   char At(std::size_t i) const { return Has(i) ? s_[pos_ + i] : '\0'; }
-  bool ValidEscapeAt(std::size_t i) const { return At(i) == '\\' && Has(i + 1) && !IsNewline(At(i + 1)); }
+  bool ValidEscapeAt(std::size_t i) const {
+    return At(i) == '\\' && Has(i + 1) && !IsNewline(At(i + 1));
+  }
   bool StartsIdentAt(std::size_t i) const {
-    if (At(i) == '-') return (Has(i + 1) && (IsNameStart(At(i + 1)) || At(i + 1) == '-')) || ValidEscapeAt(i + 1);
+    if (At(i) == '-')
+      return (Has(i + 1) && (IsNameStart(At(i + 1)) || At(i + 1) == '-')) || ValidEscapeAt(i + 1);
     if (Has(i) && IsNameStart(At(i))) return true;
     return ValidEscapeAt(i);
   }
@@ -191,8 +194,8 @@ class Tokenizer {
     ++pos_;
     if (name == "url") {
       while (IsWhitespace(At(0)) && IsWhitespace(At(1))) ++pos_;
-      const bool quoted = At(0) == '"' || At(0) == '\'' ||
-                          (IsWhitespace(At(0)) && (At(1) == '"' || At(1) == '\''));
+      const bool quoted =
+          At(0) == '"' || At(0) == '\'' || (IsWhitespace(At(0)) && (At(1) == '"' || At(1) == '\''));
       if (!quoted) return UrlToken(start);
     }
     functions_.push_back(name);

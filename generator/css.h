@@ -43,7 +43,7 @@ struct CssReference {
   Form form = Form::kUrlToken;
   std::size_t begin = 0;
   std::size_t end = 0;
-  std::string url;    // what the browser reads: escapes decoded, outer whitespace removed
+  std::string url;       // what the browser reads: escapes decoded, outer whitespace removed
   std::size_t line = 0;  // 1-based line of `begin`
 };
 

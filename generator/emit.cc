@@ -350,8 +350,8 @@ std::string AssetArray(const std::vector<HashedFile>& files, const Strings& stri
                     ref(r.path), ", ", ref(r.tagged_path), ", ", ref(r.url), ", ", ref(r.etag),
                     ", ", ref(r.type), ", ", ref(r.date), ", ", ref(r.integrity), ", ",
                     LastModified(f, options), ", ", layout.bodies[i], ", ", f.content.size(), ", ",
-                    count == 0 ? 0 : first_variant, ", ", count,
-                    in_store ? ", " + ref(r.key) : "", "},\n");
+                    count == 0 ? 0 : first_variant, ", ", count, in_store ? ", " + ref(r.key) : "",
+                    "},\n");
     first_variant += count;
   }
   out += "}};\n\n";
@@ -382,16 +382,15 @@ std::string ImportMap(const std::vector<HashedFile>& files, const Strings& strin
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (!IsModuleScript(files[i].source.path)) continue;
     const std::string_view url = strings.table.View(strings.assets[i].url);
-    const std::string untagged =
-        UrlEncodePath(absl::StrCat(options.prefix, files[i].source.path));
+    const std::string untagged = UrlEncodePath(absl::StrCat(options.prefix, files[i].source.path));
     absl::StrAppend(&imports, imports.empty() ? "\n" : ",\n", "    \"", untagged, "\": \"", Sv(url),
                     "\"");
     absl::StrAppend(&integrity, integrity.empty() ? "\n" : ",\n", "    \"", Sv(url), "\": \"",
                     files[i].integrity, "\"");
   }
-  const std::string json = absl::StrCat("{\n  \"imports\": {", imports, imports.empty() ? "" : "\n  ",
-                                        "},\n  \"integrity\": {", integrity,
-                                        integrity.empty() ? "" : "\n  ", "}\n}\n");
+  const std::string json =
+      absl::StrCat("{\n  \"imports\": {", imports, imports.empty() ? "" : "\n  ",
+                   "},\n  \"integrity\": {", integrity, integrity.empty() ? "" : "\n  ", "}\n}\n");
   return absl::StrCat(
       "// An import map of the JavaScript modules (.js, .mjs): untagged URL -> tagged URL, and\n"
       "// each tagged URL's Subresource Integrity. Put it in <script type=\"importmap\"> before\n"
@@ -405,22 +404,22 @@ std::string HeaderBottom(const std::vector<HashedFile>& files, const Strings& st
                          const EmitOptions& options, std::string_view symbol,
                          std::string_view manifest_id) {
   const bool in_store = !options.store_namespace.empty();
-  return absl::StrCat(
-      "inline constexpr ::kv_assets::Manifest kManifest{", CppStringLiteral(options.prefix),
-      ", kAssets, kByTagged, ", Sv(symbol), ", kVariants};\n\n",
-      in_store ? StoreConstants(options, manifest_id) : "", ImportMap(files, strings, options),
-      "// The URL to link to for `path`, e.g. Tag(\"css/style.css\") ->\n"
-      "// \"",
-      options.prefix,
-      "css/style.<tag>.css\". A path that is not in the manifest does not\n"
-      "// compile: the error names ::kv_assets::internal::AssetNotInManifest.\n"
-      "consteval std::string_view Tag(std::string_view path) {\n"
-      "  const std::size_t i = kManifest.IndexOf(path);\n"
-      "  if (i == ::kv_assets::Manifest::kNotFound) {\n"
-      "    ::kv_assets::internal::AssetNotInManifest();\n"
-      "  }\n"
-      "  return kManifest.assets[i].url();\n"
-      "}\n\n");
+  return absl::StrCat("inline constexpr ::kv_assets::Manifest kManifest{",
+                      CppStringLiteral(options.prefix), ", kAssets, kByTagged, ", Sv(symbol),
+                      ", kVariants};\n\n", in_store ? StoreConstants(options, manifest_id) : "",
+                      ImportMap(files, strings, options),
+                      "// The URL to link to for `path`, e.g. Tag(\"css/style.css\") ->\n"
+                      "// \"",
+                      options.prefix,
+                      "css/style.<tag>.css\". A path that is not in the manifest does not\n"
+                      "// compile: the error names ::kv_assets::internal::AssetNotInManifest.\n"
+                      "consteval std::string_view Tag(std::string_view path) {\n"
+                      "  const std::size_t i = kManifest.IndexOf(path);\n"
+                      "  if (i == ::kv_assets::Manifest::kNotFound) {\n"
+                      "    ::kv_assets::internal::AssetNotInManifest();\n"
+                      "  }\n"
+                      "  return kManifest.assets[i].url();\n"
+                      "}\n\n");
 }
 
 std::string Header(const std::vector<HashedFile>& files, const BlobLayout& layout,

@@ -1,9 +1,9 @@
 #include "generator/generate.h"
 
 #include <condition_variable>
-#include <map>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <stop_token>
 #include <system_error>
@@ -119,7 +119,8 @@ void LookAfterCache(const GenerateConfig& config, const Prepared& prepared) {
 // cycle is not the hash of its final bytes (generator/link.h), and this check turns any
 // mistake in how those are derived into a failed build instead of stale caches everywhere.
 // It compares with the header the previous run wrote, when there is one.
-absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files, const EmitOptions& emit) {
+absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files,
+                                     const EmitOptions& emit) {
   if (emit.out_dir.empty()) return absl::OkStatus();
   const std::string header = absl::StrCat(emit.out_dir, "/", emit.name, ".h");
   absl::StatusOr<std::string> text = ReadFile(header);
@@ -133,9 +134,10 @@ absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files, const
     if (it == etags.end() || it->second == f.etag) continue;
     return absl::InternalError(absl::StrCat(
         f.source.abs_path, ": its tagged name ", f.tagged_path, " named other bytes (ETag ",
-        Sv(it->second), ") in the previous build, ", header, ", and would now name ETag ",
-        f.etag, "; caches keep a tagged URL for a year, so the build stops. Please report this "
-                "as a kv-assets bug; removing ", header, " lets the build go on"));
+        Sv(it->second), ") in the previous build, ", header, ", and would now name ETag ", f.etag,
+        "; caches keep a tagged URL for a year, so the build stops. Please report this "
+        "as a kv-assets bug; removing ",
+        header, " lets the build go on"));
   }
   return absl::OkStatus();
 }

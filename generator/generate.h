@@ -1,6 +1,6 @@
 // generator/generate.h — the whole generator as two library calls: Prepare() runs the pure
-// steps (scan -> hash -> date -> link -> compress) and Generate() also emits and writes the outputs.
-// `kv-assets generate` and `kv-assets sync` are thin layers over them (main.cc), and tests
+// steps (scan -> hash -> date -> link -> compress) and Generate() also emits and writes the
+// outputs. `kv-assets generate` and `kv-assets sync` are thin layers over them (main.cc), and tests
 // call them in-process.
 //
 // Example:

@@ -75,8 +75,8 @@ absl::StatusOr<std::vector<HashedFile>> HashFiles(std::vector<SourceFile> files)
     if (!content.ok()) {
       errors[i] = content.status();
     } else if (content->size() != file.size) {
-      errors[i] = absl::AbortedError(absl::StrCat(file.abs_path, ": size changed from ",
-                                                  file.size, " to ", content->size(),
+      errors[i] = absl::AbortedError(absl::StrCat(file.abs_path, ": size changed from ", file.size,
+                                                  " to ", content->size(),
                                                   " bytes while generating; run the build again"));
     } else {
       out[i] = HashFile(std::move(file), *std::move(content));

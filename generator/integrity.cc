@@ -16,8 +16,8 @@ std::string Integrity(std::string_view bytes) {
   std::string out = "sha384-";
   const std::size_t prefix = out.size();
   out.resize(prefix + 4 * ((size + 2) / 3) + 1);  // EVP_EncodeBlock writes a NUL too
-  const int written =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + prefix), digest, static_cast<int>(size));
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + prefix), digest,
+                                      static_cast<int>(size));
   out.resize(prefix + static_cast<std::size_t>(written));
   return out;
 }

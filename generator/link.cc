@@ -12,6 +12,7 @@
 #include "generator/integrity.h"
 #include "generator/parallel.h"
 #include "generator/strings.h"
+#include "kv_assets/server.h"
 
 namespace kv_assets::gen {
 namespace {
@@ -54,7 +55,8 @@ std::vector<CssReference> ScriptReferences(std::string_view js) {
   }
   const std::size_t value = begin + lead + 21;
   if (value >= end) return {};
-  const std::size_t lines = static_cast<std::size_t>(std::count(js.begin(), js.begin() + value, '\n'));
+  const std::size_t lines =
+      static_cast<std::size_t>(std::count(js.begin(), js.begin() + value, '\n'));
   return {CssReference{CssReference::Form::kComment, value, end,
                        std::string(js.substr(value, end - value)), lines + 1}};
 }
@@ -147,51 +149,49 @@ std::vector<CssReference> SourceMapReferences(std::string_view map) {
   }
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoded; a '%' not followed by two hex digits stays as it is (browsers do the same).
-std::string PercentDecode(std::string_view s) {
+// `written` (a reference's path, as the stylesheet spells it after CSS escapes) as a browser
+// sends it: what may not stand in a URL path is percent-encoded, escapes already there stay.
+std::string EncodeLikeABrowser(std::string_view written) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
+  for (const char ch : written) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F || ch == '"' || ch == '<' || ch == '>' || ch == '`' || ch == '{' ||
+        ch == '}' || ch == '\\' || ch == '^' || ch == '|') {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
     } else {
-      out += s[i];
+      out += ch;
     }
   }
   return out;
 }
 
-// `relative` joined to `base` (a folder, "" or ending in '/') with "." and ".." resolved;
-// nullopt when ".." leaves the folder.
-std::optional<std::string> JoinPath(std::string_view base, std::string_view relative) {
-  std::vector<std::string> parts;
-  const std::string joined = absl::StrCat(Sv(base), Sv(relative));
-  std::size_t start = 0;
+// RFC 3986 §5.2.4 on a URL path that starts with '/', with "%2e" counting as "." as browsers
+// count it (WHATWG URL): "/a/b/../%2E/c" -> "/a/c"; ".." at the root stays at the root.
+std::string RemoveDotSegments(std::string_view path) {
+  std::vector<std::string_view> kept;
+  std::size_t start = 1;
   while (true) {
-    const std::size_t slash = joined.find('/', start);
-    const std::string part =
-        joined.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    const bool last = slash == std::string::npos;
-    if (part == "..") {
-      if (parts.empty()) return std::nullopt;
-      parts.pop_back();
-      if (last) parts.emplace_back();  // "a/.." names a folder
-    } else if (part == ".") {
-      if (last) parts.emplace_back();
+    const std::size_t slash = path.find('/', start);
+    const bool last = slash == std::string_view::npos;
+    const std::string_view segment =
+        path.substr(start, last ? std::string_view::npos : slash - start);
+    std::string lower(segment);
+    for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    if (lower == ".." || lower == ".%2e" || lower == "%2e." || lower == "%2e%2e") {
+      if (!kept.empty()) kept.pop_back();
+      if (last) kept.emplace_back();  // "a/.." names a folder
+    } else if (lower == "." || lower == "%2e") {
+      if (last) kept.emplace_back();
     } else {
-      parts.push_back(part);
+      kept.push_back(segment);
     }
     if (last) break;
     start = slash + 1;
   }
-  return absl::StrJoin(parts, "/");
+  std::string out;
+  for (const std::string_view segment : kept) absl::StrAppend(&out, "/", Sv(segment));
+  return out.empty() ? "/" : out;
 }
 
 std::string_view Folder(std::string_view path) {
@@ -205,9 +205,11 @@ std::string_view FileName(std::string_view path) {
 }
 
 std::size_t IndexOf(const std::vector<HashedFile>& files, std::string_view path) {
-  const auto it = std::lower_bound(files.begin(), files.end(), path,
-                                   [](const HashedFile& f, std::string_view p) { return f.source.path < p; });
-  return it != files.end() && it->source.path == path ? static_cast<std::size_t>(it - files.begin()) : kNone;
+  const auto it =
+      std::lower_bound(files.begin(), files.end(), path,
+                       [](const HashedFile& f, std::string_view p) { return f.source.path < p; });
+  return it != files.end() && it->source.path == path ? static_cast<std::size_t>(it - files.begin())
+                                                      : kNone;
 }
 
 }  // namespace
@@ -229,49 +231,61 @@ bool IsForeignReference(std::string_view ref) {
 
 namespace {
 
+// The references in `file`, found by its type; `json` tells they are JSON strings.
+std::vector<CssReference> ReferencesIn(const HashedFile& file, bool& json) {
+  const std::string_view path = file.source.path;
+  json = false;
+  if (path.ends_with(".css")) return FindCssReferences(file.content);
+  if (EndsWithAny(path, {".js", ".mjs", ".cjs"})) return ScriptReferences(file.content);
+  if (!path.ends_with(".map")) return {};
+  json = true;
+  return SourceMapReferences(file.content);
+}
+
+// What a reference names, found as the browser and the server find it: the URL the browser
+// resolves it to against the file's own URL, decoded by the server's own rules
+// (internal::DecodedTargetPath), then looked up without the prefix.
+struct Resolved {
+  enum class Kind { kOutside, kRefused, kAsset } kind;
+  std::string name;  // kAsset: the path in the folder; kRefused: the URL the server refuses
+};
+Resolved Resolve(std::string_view from, std::string_view written, std::string_view prefix) {
+  const std::string url = RemoveDotSegments(
+      written.starts_with('/')
+          ? EncodeLikeABrowser(written)
+          : absl::StrCat(UrlEncodePath(absl::StrCat(Sv(prefix), Sv(Folder(from)))),
+                         EncodeLikeABrowser(written)));
+  const std::optional<std::string> decoded = internal::DecodedTargetPath(url);
+  if (!decoded.has_value()) return {Resolved::Kind::kRefused, url};
+  if (!decoded->starts_with(prefix)) return {Resolved::Kind::kOutside, ""};
+  return {Resolved::Kind::kAsset, decoded->substr(prefix.size())};
+}
+
 // Finds and resolves the references of one file. Warnings go to `warnings`.
 std::vector<Ref> FindReferences(const std::vector<HashedFile>& files, std::size_t index,
                                 const LinkOptions& options, std::vector<std::string>& warnings) {
   const HashedFile& file = files[index];
-  const std::string_view path = file.source.path;
-  std::vector<CssReference> found;
   bool json = false;
-  if (path.ends_with(".css")) {
-    found = FindCssReferences(file.content);
-  } else if (EndsWithAny(path, {".js", ".mjs", ".cjs"})) {
-    found = ScriptReferences(file.content);
-  } else if (path.ends_with(".map")) {
-    found = SourceMapReferences(file.content);
-    json = true;
-  }
   std::vector<Ref> refs;
-  for (CssReference& at : found) {
+  for (CssReference& at : ReferencesIn(file, json)) {
     Ref ref{std::move(at), json};
     const std::string_view url = ref.at.url;
     if (IsForeignReference(url)) continue;
     const std::string_view written = url.substr(0, url.find_first_of("?#"));
     if (written.empty()) continue;  // "?v=2": this file itself
-    const std::string decoded = PercentDecode(written);
-    std::optional<std::string> name;
-    ref.root_relative = decoded.starts_with('/');
-    if (ref.root_relative) {
-      if (!decoded.starts_with(options.prefix)) continue;  // the application's, not ours
-      name = JoinPath("", std::string_view(decoded).substr(options.prefix.size()));
-    } else {
-      name = JoinPath(Folder(path), decoded);
+    ref.root_relative = written.starts_with('/');
+    const Resolved r = Resolve(file.source.path, written, options.prefix);
+    if (r.kind == Resolved::Kind::kOutside) continue;  // the application's, not ours
+    ref.target = r.kind == Resolved::Kind::kAsset ? IndexOf(files, r.name) : kNone;
+    if (ref.target != kNone) {
+      refs.push_back(std::move(ref));
+    } else if (!json) {  // a source map's "file" only describes; it is never fetched
+      const std::string what = r.kind == Resolved::Kind::kAsset
+                                   ? absl::StrCat("no file ", r.name, " in the asset folder")
+                                   : absl::StrCat("the server refuses ", r.name, " (400)");
+      warnings.push_back(absl::StrCat(file.source.abs_path, ":", ref.at.line,
+                                      ": warning: ", Sv(url), ": ", what, "; left as written"));
     }
-    if (!name) continue;  // leaves the folder
-    ref.target = IndexOf(files, *name);
-    if (ref.target == kNone) {
-      // A source map's "file" only describes; it is never fetched.
-      if (!json) {
-        warnings.push_back(absl::StrCat(file.source.abs_path, ":", ref.at.line, ": warning: ",
-                                        Sv(url), ": no file ", *name,
-                                        " in the asset folder; left as written"));
-      }
-      continue;
-    }
-    refs.push_back(std::move(ref));
   }
   return refs;
 }
@@ -329,10 +343,10 @@ std::string NewReference(const Ref& ref, const HashedFile& target, const LinkOpt
   const std::string_view url = ref.at.url;
   const std::size_t cut = std::min(url.find_first_of("?#"), url.size());
   const std::string_view suffix = url.substr(cut);
-  std::string name =
-      ref.root_relative
-          ? UrlEncodePath(absl::StrCat(options.prefix, target.tagged_path))
-          : absl::StrCat(Sv(Folder(url.substr(0, cut))), UrlEncodePath(FileName(target.tagged_path)));
+  std::string name = ref.root_relative
+                         ? UrlEncodePath(absl::StrCat(options.prefix, target.tagged_path))
+                         : absl::StrCat(Sv(Folder(url.substr(0, cut))),
+                                        UrlEncodePath(FileName(target.tagged_path)));
   return absl::StrCat(name, Sv(suffix));
 }
 
@@ -423,9 +437,9 @@ absl::StatusOr<LinkReport> Link(std::vector<HashedFile>& files, const LinkOption
     const auto any = [](std::size_t) { return true; };
     for (const std::vector<std::size_t>& component : Components(refs)) {
       const std::size_t first = component[0];
-      const bool cycle = component.size() > 1 ||
-                         std::any_of(refs[first].begin(), refs[first].end(),
-                                     [&](const Ref& r) { return r.target == first; });
+      const bool cycle =
+          component.size() > 1 || std::any_of(refs[first].begin(), refs[first].end(),
+                                              [&](const Ref& r) { return r.target == first; });
       if (cycle) {
         ++report.cycles;
         TagCycle(component, files, refs, options);
@@ -435,7 +449,8 @@ absl::StatusOr<LinkReport> Link(std::vector<HashedFile>& files, const LinkOption
       for (const std::size_t m : component) report.files_changed += refs[m].empty() ? 0 : 1;
     }
   }
-  ParallelFor(files.size(), 0, [&](std::size_t i) { files[i].integrity = Integrity(files[i].content); });
+  ParallelFor(files.size(), 0,
+              [&](std::size_t i) { files[i].integrity = Integrity(files[i].content); });
   return report;
 }
 

@@ -10,14 +10,16 @@
 // URL, and a file whose references did not change keeps its tag.
 //
 // The rules (docs/references.md has them with their tests):
+//   - A reference names what the browser would request and the server answer: resolved
+//     against the file's URL, decoded by the server's rules (an encoded '/' is refused).
 //   - Relative references stay relative, written as they were but for the file name, so the
 //     bytes do not depend on PREFIX; root-relative ones under PREFIX become Asset::url().
 //   - `?query` and `#fragment` are kept. Names are looked up percent-decoded and the tagged
 //     file name is written percent-encoded, as Asset::url() is.
 //   - Left as written, silently: any scheme ("data:", "https:" …, but "data/x.png" and
 //     "http-diagram.jpg" are files), "//host", "#id", "%23id", an empty reference, and
-//     references that leave the folder (a relative one past its root, a root-relative one
-//     outside PREFIX): those name something the application serves, not a file here.
+//     references outside PREFIX (a root-relative one, or a relative one that climbs above
+//     it): those name something the application serves, not a file here.
 //   - A reference to a name inside the folder that is not served is a warning naming the
 //     file, the line and the reference, and stays as written; `strict` makes it an error.
 //   - A cycle (a.css imports b.css imports a.css; a script and its map) gets its tags from

@@ -1,6 +1,6 @@
 // kv-assets: the build-time generator. Flags and environment in (cli.h parses the flags; each
-// command's usage is there), exit code out; the work is in generate.h (scan -> hash -> date -> link ->
-// compress -> emit) and sync.h for stores.
+// command's usage is there), exit code out; the work is in generate.h (scan -> hash -> date -> link
+// -> compress -> emit) and sync.h for stores.
 
 #include <cstdlib>
 #include <ctime>
@@ -90,7 +90,8 @@ absl::Status ReadEnumFlags(const ParsedArgs& args, RunOptions& o) {
   }
   if (std::optional<std::string> value = args.Value("--rewrite")) {
     if (*value != "all" && *value != "none") {
-      return absl::InvalidArgumentError(absl::StrCat("--rewrite=", *value, ": expected all or none"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--rewrite=", *value, ": expected all or none"));
     }
     c.link.rewrite = *value == "all";
   }

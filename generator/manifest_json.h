@@ -53,7 +53,7 @@ struct ManifestAsset {
   std::string last_modified;  // IMF-fixdate
   std::int64_t last_modified_unix = 0;
   std::uint64_t size = 0;
-  std::string key;  // "" when the body is embedded
+  std::string key;        // "" when the body is embedded
   std::string integrity;  // "sha384-…"; "" when read from an older generator's output
   std::vector<ManifestVariant> variants;
 };

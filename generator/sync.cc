@@ -93,8 +93,8 @@ absl::Status CheckIntegrity(const StoredBody& body,
   if (it == integrity.end()) return absl::OkStatus();
   const std::string actual = Integrity(body.bytes);
   if (actual == it->second) return absl::OkStatus();
-  return absl::DataLossError(absl::StrCat(body.key, ": the bytes to upload have integrity ",
-                                          actual, ", the manifest says ", Sv(it->second),
+  return absl::DataLossError(absl::StrCat(body.key, ": the bytes to upload have integrity ", actual,
+                                          ", the manifest says ", Sv(it->second),
                                           "; nothing uploaded"));
 }
 

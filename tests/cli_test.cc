@@ -484,8 +484,10 @@ TEST(Cli, MissingReferenceWarnsEvenQuietAndFailsWithStrict) {
   args.push_back("--strict");
   const CommandResult strict = Generate(args);
   EXPECT_EQ(strict.exit_code, 1);
-  EXPECT_EQ(strict.output, "kv-assets: error: 1 reference(s) to files not in the asset folder "
-                           "(STRICT):\n" + warning);
+  EXPECT_EQ(strict.output,
+            "kv-assets: error: 1 reference(s) to files not in the asset folder "
+            "(STRICT):\n" +
+                warning);
   EXPECT_EQ(ReadAll(out + "/a.h"), header);
   // --rewrite=none: no references, so no warning either.
   args.back() = "--rewrite=none";

@@ -172,9 +172,10 @@ TEST_F(GenerateTest, MissingReferencesWarnOrWithStrictFailTheRun) {
   absl::StatusOr<GenerateReport> warned = Generate(Config(t_.path() + "/out2"));
   ASSERT_TRUE(warned.ok()) << warned.status();
   ASSERT_EQ(warned->warnings.size(), 1u);
-  EXPECT_EQ(warned->warnings[0], t_.path() + "/site/css/a.css:1: warning: ../img/missing.png: "
-                                             "no file img/missing.png in the asset folder; left "
-                                             "as written");
+  EXPECT_EQ(warned->warnings[0], t_.path() +
+                                     "/site/css/a.css:1: warning: ../img/missing.png: "
+                                     "no file img/missing.png in the asset folder; left "
+                                     "as written");
   GenerateConfig strict = Config(out);
   strict.link.strict = true;
   absl::StatusOr<GenerateReport> failed = Generate(strict);

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "generator/integrity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "generator/integrity.h"
 
 namespace kv_assets::gen {
 namespace {
@@ -69,12 +69,12 @@ TEST(Link, RelativeReferencesStayRelative) {
 
 TEST(Link, RootRelativeReferencesUnderThePrefix) {
   const Folder folder = {
-      {"css/site.css", ".a{b:url(/static/img/a.png)} .c{d:url(/api/img.png)} .e{f:url(/img/a.png)}"},
+      {"css/site.css",
+       ".a{b:url(/static/img/a.png)} .c{d:url(/api/img.png)} .e{f:url(/img/a.png)}"},
       {"img/a.png", "png"}};
   const Linked linked = LinkFolder(folder, {.prefix = "/static/"});
-  EXPECT_EQ(linked["css/site.css"].content,
-            ".a{b:url(/static/" + linked.Tagged("img/a.png") +
-                ")} .c{d:url(/api/img.png)} .e{f:url(/img/a.png)}");
+  EXPECT_EQ(linked["css/site.css"].content, ".a{b:url(/static/" + linked.Tagged("img/a.png") +
+                                                ")} .c{d:url(/api/img.png)} .e{f:url(/img/a.png)}");
   EXPECT_THAT(linked.report.warnings, IsEmpty());  // outside the prefix: the application's
 }
 
@@ -86,10 +86,10 @@ TEST(Link, QueryAndFragmentAreKept) {
       {"css/f.eot", "eot"},
       {"css/f.svg", "<svg/>"}};
   const Linked l = LinkFolder(folder);
-  EXPECT_EQ(l["css/icons.css"].content,
-            "@font-face{src:url(" + l.Name("css/f.eot") +
-                "?#iefix) format('embedded-opentype'),url('" + l.Name("css/f.svg") +
-                "#icons')}.a{b:url(\"" + l.Name("css/f.eot") + "?v=4.7.0\")}");
+  EXPECT_EQ(l["css/icons.css"].content, "@font-face{src:url(" + l.Name("css/f.eot") +
+                                            "?#iefix) format('embedded-opentype'),url('" +
+                                            l.Name("css/f.svg") + "#icons')}.a{b:url(\"" +
+                                            l.Name("css/f.eot") + "?v=4.7.0\")}");
 }
 
 TEST(Link, ForeignReferencesAreLeftAlone) {
@@ -118,23 +118,26 @@ TEST(Link, NamesThatLookLikeSchemesAreFiles) {
 }
 
 TEST(Link, NamesAreLookedUpDecodedAndWrittenEncoded) {
-  const Folder folder = {{"a.css", ".a{b:url(my%20font.woff2)} .c{d:url('my font.woff2')}"
-                                   " .e{f:url(\xC3\xBC.png)} .g{h:url(\\fc.png)}"},
+  const Folder folder = {{"a.css",
+                          ".a{b:url(my%20font.woff2)} .c{d:url('my font.woff2')}"
+                          " .e{f:url(\xC3\xBC.png)} .g{h:url(\\fc.png)}"},
                          {"my font.woff2", kFont},
                          {"\xC3\xBC.png", "png"}};
   const Linked l = LinkFolder(folder);
   const std::string font = "my%20font." + l["my font.woff2"].tag + ".woff2";
   const std::string u = "%C3%BC." + l["\xC3\xBC.png"].tag + ".png";
-  EXPECT_EQ(l["a.css"].content, ".a{b:url(" + font + ")} .c{d:url('" + font + "')} .e{f:url(" +
-                                    u + ")} .g{h:url(" + u + ")}");
+  EXPECT_EQ(l["a.css"].content, ".a{b:url(" + font + ")} .c{d:url('" + font + "')} .e{f:url(" + u +
+                                    ")} .g{h:url(" + u + ")}");
 }
 
 TEST(Link, SourceMapsNameTaggedFiles) {
   const Folder folder = {
       {"css/site.css", ".a{}\n/*# sourceMappingURL=site.css.map */\n"},
-      {"css/site.css.map", R"({"version":3,"file":"site.css","sources":["site.scss"],"mappings":""})"},
+      {"css/site.css.map",
+       R"({"version":3,"file":"site.css","sources":["site.scss"],"mappings":""})"},
       {"js/app.js", "let a = 1;\n//# sourceMappingURL=app.js.map\n\n"},
-      {"js/app.js.map", "{\"version\": 3, \"names\": [\"x\"],\n \"file\": \"app.js\", \"mappings\": \"\"}"}};
+      {"js/app.js.map",
+       "{\"version\": 3, \"names\": [\"x\"],\n \"file\": \"app.js\", \"mappings\": \"\"}"}};
   const Linked l = LinkFolder(folder);
   EXPECT_EQ(l["css/site.css"].content,
             ".a{}\n/*# sourceMappingURL=" + l.Name("css/site.css.map") + " */\n");
@@ -203,8 +206,8 @@ TEST(Link, TagsFollowADeepChain) {
 TEST(Link, TwoReferencesOnOneLine) {
   const Linked l = LinkFolder(
       {{"a.css", ".a{background:url(x.png),url('y.png')}"}, {"x.png", "x"}, {"y.png", "y"}});
-  EXPECT_EQ(l["a.css"].content, ".a{background:url(" + l.Tagged("x.png") + "),url('" +
-                                    l.Tagged("y.png") + "')}");
+  EXPECT_EQ(l["a.css"].content,
+            ".a{background:url(" + l.Tagged("x.png") + "),url('" + l.Tagged("y.png") + "')}");
 }
 
 TEST(Link, CyclesGetTagsFromTheirWholeComponent) {
@@ -280,11 +283,32 @@ TEST(Link, MissingReferencesWarnAndStayAsWritten) {
 }
 
 TEST(Link, ReferencesOutsideTheFolderAreTheApplications) {
-  const std::string css = ".a{b:url(../../x.png)} .c{d:url(../y.png)}";
-  const Linked l = LinkFolder({{"css/a.css", css}});
+  // From /static/css/a.css, ../../x.png is /x.png (a browser stops at the root): not ours.
+  const std::string css = ".a{b:url(../../x.png)} .c{d:url(../y.png)} .e{f:url(../../../z.png)}";
+  const Linked l = LinkFolder({{"css/a.css", css}}, {.prefix = "/static/"});
   EXPECT_EQ(l["css/a.css"].content, css);
   ASSERT_EQ(l.report.warnings.size(), 1u);  // ../y.png is inside the folder: missing
   EXPECT_THAT(l.report.warnings[0], HasSubstr("no file y.png"));
+}
+
+TEST(Link, ReferencesAreResolvedAsTheBrowserAndTheServerResolveThem) {
+  const Folder folder = {{"css/a.css",
+                          ".a{b:url(./img/../img/%2E/x.png)} .c{d:url(%2e%2e/css/img/x.png)}"
+                          " .e{f:url(img%2Fx.png)} .g{h:url(/static/css/img/x.png)}"},
+                         {"css/img/x.png", "x"},
+                         {"100%/b.css", ".a{b:url(c.png)}"},
+                         {"100%/c.png", "c"}};
+  const Linked l = LinkFolder(folder, {.prefix = "/static/"});
+  const std::string x = l.Name("css/img/x.png");
+  EXPECT_EQ(l["css/a.css"].content,
+            ".a{b:url(./img/../img/%2E/" + x + ")} .c{d:url(%2e%2e/css/img/" + x +
+                ")} .e{f:url(img%2Fx.png)} .g{h:url(/static/css/img/" + x + ")}");
+  // An encoded '/' is a request the server refuses: a warning that says so.
+  ASSERT_EQ(l.report.warnings.size(), 1u);
+  EXPECT_THAT(l.report.warnings[0],
+              HasSubstr("img%2Fx.png: the server refuses /static/css/img%2Fx.png (400)"));
+  // A folder whose name needs escaping in a URL.
+  EXPECT_EQ(l["100%/b.css"].content, ".a{b:url(" + l.Name("100%/c.png") + ")}");
 }
 
 TEST(Link, RewriteNoneLeavesFilesAlone) {

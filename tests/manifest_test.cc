@@ -159,8 +159,9 @@ TEST(Manifest, ImportMapListsModulesWithIntegrity) {
     EXPECT_NE(map.find("\"" + untagged + "\": \"" + std::string(a->url()) + "\""),
               std::string_view::npos)
         << map;
-    EXPECT_NE(map.find("\"" + std::string(a->url()) + "\": \"" + std::string(a->integrity()) + "\""),
-              std::string_view::npos)
+    EXPECT_NE(
+        map.find("\"" + std::string(a->url()) + "\": \"" + std::string(a->integrity()) + "\""),
+        std::string_view::npos)
         << map;
   }
   EXPECT_TRUE(map.starts_with("{\n  \"imports\": {\n")) << map;

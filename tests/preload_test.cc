@@ -18,9 +18,7 @@ using ::testing::ElementsAre;
 const kv_assets::Manifest& kSite = site_assets::kManifest;
 
 std::string Url(std::string_view path) { return std::string(kSite.Find(path)->url()); }
-std::string Integrity(std::string_view path) {
-  return std::string(kSite.Find(path)->integrity());
-}
+std::string Integrity(std::string_view path) { return std::string(kSite.Find(path)->integrity()); }
 
 TEST(Preload, StylesAndScriptsCarryIntegrity) {
   EXPECT_EQ(PreloadLink(kSite, "css/a.css"), "<" + Url("css/a.css") +

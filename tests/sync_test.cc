@@ -147,7 +147,7 @@ TEST_P(SyncTest, UploadsOnlyBytesWithTheManifestsIntegrity) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(r.status().message().find(b.manifest.assets[0].key + ": the bytes to upload have "
-                                      "integrity sha384-"),
+                                                                 "integrity sha384-"),
             std::string::npos)
       << r.status();
   EXPECT_EQ(counting.writes, 0u);

@@ -19,7 +19,8 @@ PreloadAs AsFor(const Asset& asset) {
 
 // The attributes after the URL: rel, as, crossorigin; and whether integrity applies.
 std::string_view Attributes(PreloadAs as, bool& integrity_applies) {
-  integrity_applies = as == PreloadAs::kStyle || as == PreloadAs::kScript || as == PreloadAs::kModule;
+  integrity_applies =
+      as == PreloadAs::kStyle || as == PreloadAs::kScript || as == PreloadAs::kModule;
   switch (as) {
     case PreloadAs::kStyle:
       return "; rel=preload; as=style";

@@ -35,9 +35,8 @@ using kv_assets::gen::CssReference;
 void CheckRewrite(std::string_view css, const std::vector<CssReference>& refs, std::size_t k) {
   const CssReference& ref = refs[k];
   // A comment's value is written raw: it cannot hold what a comment cannot.
-  const std::string url = ref.form == CssReference::Form::kComment
-                              ? ref.url + "v2"
-                              : ref.url + "'\"() \\\n\tx\x7F";
+  const std::string url =
+      ref.form == CssReference::Form::kComment ? ref.url + "v2" : ref.url + "'\"() \\\n\tx\x7F";
   const char quote = css[ref.begin];
   const std::string rewritten = std::string(css.substr(0, ref.begin)) +
                                 kv_assets::gen::CssReferenceText(ref, url, quote) +

@@ -19,7 +19,8 @@ std::string Stylesheet(std::string_view path) {
 
 int main(int argc, char** argv) {
   const std::string port_flag = argc > 1 ? argv[1] : "--port=8080";
-  const auto port = static_cast<unsigned short>(std::stoi(port_flag.substr(port_flag.find('=') + 1)));
+  const auto port =
+      static_cast<unsigned short>(std::stoi(port_flag.substr(port_flag.find('=') + 1)));
   const std::string page =
       "<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>icons</title>\n"
       "<link rel=\"icon\" href=\"data:,\">\n" +
