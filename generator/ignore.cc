@@ -165,18 +165,15 @@ struct RuleFile {
   bool watch_folder = true;
 };
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
-    const std::string& root, const std::vector<std::string>& excludes,
-    const std::string& scratch_dir) {
-  std::unique_ptr<IgnoreRules> rules(new IgnoreRules());
-  KV_ASSETS_ASSIGN_OR_RETURN(rules->root_, RealPath(root));
-  const std::filesystem::path parent = std::filesystem::path(rules->root_).parent_path();
-
-  // Where the folder sits, and which rule files above it count.
+// The rule files that count for the folder `root` (absolute, real), outermost first: git's
+// core.excludesFile and info/exclude and each .gitignore from the top of the work tree down,
+// or the parent's .gitignore outside one; then the parent's .ignore. Sets `root_in_worktree`
+// to the folder's path in the work tree (its own name outside one).
+absl::StatusOr<std::vector<RuleFile>> RuleFilesAbove(const std::string& root,
+                                                     std::string& root_in_worktree) {
+  const std::filesystem::path parent = std::filesystem::path(root).parent_path();
   std::vector<RuleFile> above;
-  KV_ASSETS_ASSIGN_OR_RETURN(std::optional<WorkTree> tree, OpenWorkTree(rules->root_));
+  KV_ASSETS_ASSIGN_OR_RETURN(std::optional<WorkTree> tree, OpenWorkTree(root));
   if (tree.has_value()) {
     git_repository* repo = tree->repo.get();
     // The common folder, not git_repository_path(): in a linked worktree that is
@@ -191,26 +188,75 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
       }
     }
     above.push_back({gitdir + "info/exclude", "", /*watch_folder=*/false});
-    rules->root_in_worktree_ = tree->folder_in_tree;
-    if (!rules->root_in_worktree_.empty()) {
-      std::string dir_in_tree;
-      for (absl::string_view part : absl::StrSplit(rules->root_in_worktree_, '/')) {
-        above.push_back(
-            {absl::StrCat(tree->top, dir_in_tree.empty() ? "" : "/", dir_in_tree, "/.gitignore"),
-             dir_in_tree});
-        dir_in_tree =
-            dir_in_tree.empty() ? std::string(part) : absl::StrCat(dir_in_tree, "/", part);
-      }
+    root_in_worktree = tree->folder_in_tree;
+    std::string dir_in_tree;
+    for (absl::string_view part : absl::StrSplit(root_in_worktree, '/', absl::SkipEmpty())) {
+      above.push_back(
+          {absl::StrCat(tree->top, dir_in_tree.empty() ? "" : "/", dir_in_tree, "/.gitignore"),
+           dir_in_tree});
+      dir_in_tree = dir_in_tree.empty() ? std::string(part) : absl::StrCat(dir_in_tree, "/", part);
     }
   } else {
-    rules->root_in_worktree_ = std::filesystem::path(rules->root_).filename().string();
+    root_in_worktree = std::filesystem::path(root).filename().string();
     above.push_back({(parent / ".gitignore").string(), ""});
   }
-  if (!rules->root_in_worktree_.empty()) {
-    const std::size_t slash = rules->root_in_worktree_.rfind('/');
+  if (!root_in_worktree.empty()) {
+    const std::size_t slash = root_in_worktree.rfind('/');
     above.push_back({(parent / ".ignore").string(),
-                     slash == std::string::npos ? "" : rules->root_in_worktree_.substr(0, slash)});
+                     slash == std::string::npos ? "" : root_in_worktree.substr(0, slash)});
   }
+  return above;
+}
+
+// The folder and the folders above it, as a rule from above would see them in the scratch
+// repository.
+std::vector<std::string> OwnDirs(const std::string& root_in_worktree) {
+  std::vector<std::string> own_dirs;
+  std::string d;
+  for (absl::string_view part : absl::StrSplit(root_in_worktree, '/', absl::SkipEmpty())) {
+    d = d.empty() ? std::string(part) : absl::StrCat(d, "/", part);
+    own_dirs.push_back(InScratch(d) + "/");
+  }
+  return own_dirs;
+}
+
+// The rules of `file`, rebased to the scratch repository, less those that would exclude the
+// asset folder itself or a folder above it: each is tried alone in `probe` (an empty
+// repository) against `own_dirs`.
+absl::StatusOr<std::string> KeptRules(const RuleFile& file, const std::string& content,
+                                      git_repository* probe,
+                                      const std::vector<std::string>& own_dirs,
+                                      const std::string& scratch) {
+  std::string kept;
+  for (absl::string_view line : absl::StrSplit(content, '\n')) {
+    const std::string rule = RebaseIgnoreRules(std::string_view(line.data(), line.size()),
+                                               InScratch(file.dir_in_worktree));
+    if (rule.empty()) continue;
+    bool excludes_folder = false;
+    if (rule.front() != '!') {
+      if (git_ignore_clear_internal_rules(probe) != 0) {
+        return GitError("cannot reset ignore rules", scratch);
+      }
+      KV_ASSETS_RETURN_IF_ERROR(AddRule(probe, rule, file.path));
+      for (const std::string& dir : own_dirs) {
+        KV_ASSETS_ASSIGN_OR_RETURN(const bool hit, PathIsIgnored(probe, dir));
+        excludes_folder = excludes_folder || hit;
+      }
+    }
+    if (!excludes_folder) kept += rule;
+  }
+  return kept;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
+    const std::string& root, const std::vector<std::string>& excludes,
+    const std::string& scratch_dir) {
+  std::unique_ptr<IgnoreRules> rules(new IgnoreRules());
+  KV_ASSETS_ASSIGN_OR_RETURN(rules->root_, RealPath(root));
+  KV_ASSETS_ASSIGN_OR_RETURN(const std::vector<RuleFile> above,
+                             RuleFilesAbove(rules->root_, rules->root_in_worktree_));
 
   std::string scratch = scratch_dir;
   if (scratch.empty()) {
@@ -221,15 +267,7 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
   KV_ASSETS_ASSIGN_OR_RETURN(rules->rules_, OpenScratch(scratch));
   KV_ASSETS_ASSIGN_OR_RETURN(rules->excludes_, OpenScratch(scratch));
 
-  // The folder and the folders above it, as a rule from above would see them.
-  std::vector<std::string> own_dirs;
-  if (!rules->root_in_worktree_.empty()) {
-    std::string d;
-    for (absl::string_view part : absl::StrSplit(rules->root_in_worktree_, '/')) {
-      d = d.empty() ? std::string(part) : absl::StrCat(d, "/", part);
-      own_dirs.push_back(InScratch(d) + "/");
-    }
-  }
+  const std::vector<std::string> own_dirs = OwnDirs(rules->root_in_worktree_);
   for (const RuleFile& file : above) {
     // The folder too, where one is a source folder: creating a rule file there must re-run
     // the scan. (core.excludesFile may live anywhere, and info/exclude in .git: those are
@@ -240,25 +278,9 @@ absl::StatusOr<std::unique_ptr<IgnoreRules>> IgnoreRules::Open(
     if (!IsFile(file.path)) continue;
     KV_ASSETS_ASSIGN_OR_RETURN(const std::string content, ReadFile(file.path));
     rules->rule_files_.push_back(file.path);
-    std::string kept;
-    for (absl::string_view line : absl::StrSplit(content, '\n')) {
-      const std::string rule = RebaseIgnoreRules(std::string_view(line.data(), line.size()),
-                                                 InScratch(file.dir_in_worktree));
-      if (rule.empty()) continue;
-      bool excludes_folder = false;
-      if (rule.front() != '!') {
-        // Tried alone in the (still empty) EXCLUDE repository.
-        if (git_ignore_clear_internal_rules(rules->excludes_) != 0) {
-          return GitError("cannot reset ignore rules", scratch);
-        }
-        KV_ASSETS_RETURN_IF_ERROR(AddRule(rules->excludes_, rule, file.path));
-        for (const std::string& dir : own_dirs) {
-          KV_ASSETS_ASSIGN_OR_RETURN(const bool hit, PathIsIgnored(rules->excludes_, dir));
-          excludes_folder = excludes_folder || hit;
-        }
-      }
-      if (!excludes_folder) kept += rule;
-    }
+    // The EXCLUDE repository is still empty: a probe for KeptRules().
+    KV_ASSETS_ASSIGN_OR_RETURN(const std::string kept,
+                               KeptRules(file, content, rules->excludes_, own_dirs, scratch));
     KV_ASSETS_RETURN_IF_ERROR(AddRule(rules->rules_, kept, file.path));
   }
   if (git_ignore_clear_internal_rules(rules->excludes_) != 0) {

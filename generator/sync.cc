@@ -98,38 +98,29 @@ absl::Status CheckIntegrity(const StoredBody& body,
                                           "; nothing uploaded"));
 }
 
-}  // namespace
-
-absl::StatusOr<SyncReport> Sync(KeyValueStore& store, const ManifestData& manifest,
-                                const std::vector<StoredBody>& bodies, const SyncOptions& options) {
-  SyncReport report;
-  const std::string json = ManifestToJson(manifest);
-  report.manifest_id = ManifestId(json);
-  report.bodies = bodies.size();
-  std::ostream* out = options.out;
-
-  // What the store has decides, not what a previous run believes it uploaded.
-  KV_ASSETS_ASSIGN_OR_RETURN(std::vector<std::string> listed,
-                             store.List(NamespacePrefix(options.ns)));
-  const std::set<std::string> present(listed.begin(), listed.end());
+// The bodies the store lacks, every one checked before anything is written: a body the store
+// cannot hold, or that is not what the manifest promises, fails the sync before it has
+// changed anything.
+absl::StatusOr<std::vector<const StoredBody*>> MissingBodies(const KeyValueStore& store,
+                                                             const ManifestData& manifest,
+                                                             const std::vector<StoredBody>& bodies,
+                                                             const std::set<std::string>& present) {
   const std::map<std::string_view, std::string_view> integrity = IntegrityByKey(manifest);
   std::vector<const StoredBody*> missing;
-  std::uint64_t missing_bytes = 0;
   for (const StoredBody& b : bodies) {
     if (present.contains(b.key)) continue;
-    // Every check is made before the first write, so a body the store cannot hold, or that
-    // is not what the manifest promises, fails the sync before it has changed anything.
     KV_ASSETS_RETURN_IF_ERROR(store.CheckEntry(b.key, b.bytes.size()));
     KV_ASSETS_RETURN_IF_ERROR(CheckIntegrity(b, integrity));
     missing.push_back(&b);
-    missing_bytes += b.bytes.size();
   }
-  if (out != nullptr) {
-    *out << "kv-assets: " << store.url() << ": " << present.size() << " keys under " << options.ns
-         << "/, " << missing.size() << " of " << bodies.size() << " bodies missing ("
-         << Megabytes(missing_bytes) << ")\n";
-  }
+  return missing;
+}
 
+// Uploads `missing` in batches of options.batch_bytes / batch_bodies, with a progress line
+// after each.
+absl::Status Upload(KeyValueStore& store, const std::vector<const StoredBody*>& missing,
+                    const SyncOptions& options, SyncReport& report) {
+  std::ostream* out = options.out;
   std::size_t next = 0;
   while (next < missing.size()) {
     std::vector<KeyValue> batch;
@@ -151,37 +142,71 @@ absl::StatusOr<SyncReport> Sync(KeyValueStore& store, const ManifestData& manife
            << Megabytes(report.uploaded_bytes) << ")\n";
     }
   }
+  return absl::OkStatus();
+}
 
-  // The manifest and the list of releases come after the bodies, and only once the bodies
-  // are durable: a release is never recorded before everything it names is stored.
+// Writes `entry` durably, or says it would.
+absl::Status PutDurably(KeyValueStore& store, const KeyValue& entry, const SyncOptions& options,
+                        std::string_view would) {
+  if (options.dry_run) {
+    if (options.out != nullptr) *options.out << would << "\n";
+    return absl::OkStatus();
+  }
+  KV_ASSETS_RETURN_IF_ERROR(store.Put({&entry, 1}));
+  return store.Flush();
+}
+
+// The manifest, then the release: a release is never recorded before everything it names is
+// stored. A manifest synced again (a rollback) moves to the end of the list, so the list stays
+// in the order the releases became current, each once.
+absl::Status Record(KeyValueStore& store, std::string_view json, bool manifest_present,
+                    const SyncOptions& options, SyncReport& report) {
   const std::string manifest_key = ManifestKey(options.ns, report.manifest_id);
-  if (!options.dry_run && !missing.empty()) KV_ASSETS_RETURN_IF_ERROR(store.Flush());
-  if (!present.contains(manifest_key)) {
+  if (!manifest_present) {
     report.manifest_uploaded = true;
-    if (options.dry_run) {
-      if (out != nullptr) *out << "would upload " << manifest_key << "\n";
-    } else {
-      const KeyValue entry{manifest_key, json};
-      KV_ASSETS_RETURN_IF_ERROR(store.Put({&entry, 1}));
-      KV_ASSETS_RETURN_IF_ERROR(store.Flush());
-    }
+    KV_ASSETS_RETURN_IF_ERROR(PutDurably(store, KeyValue{manifest_key, json}, options,
+                                         absl::StrCat("would upload ", manifest_key)));
   }
   KV_ASSETS_ASSIGN_OR_RETURN(std::vector<Release> releases, ReadReleases(store, options.ns));
-  if (releases.empty() || releases.back().manifest_id != report.manifest_id) {
-    // A manifest synced again (a rollback) moves to the end: the list stays in the order the
-    // releases became current, each once.
-    std::erase_if(releases, [&](const Release& r) { return r.manifest_id == report.manifest_id; });
-    releases.push_back(Release{report.manifest_id, options.now_unix});
-    report.release_recorded = true;
-    if (options.dry_run) {
-      if (out != nullptr) *out << "would record release " << report.manifest_id << "\n";
-    } else {
-      const std::string text = ReleasesToJson(releases);
-      const KeyValue entry{ReleasesKey(options.ns), text};
-      KV_ASSETS_RETURN_IF_ERROR(store.Put({&entry, 1}));
-      KV_ASSETS_RETURN_IF_ERROR(store.Flush());
-    }
+  if (!releases.empty() && releases.back().manifest_id == report.manifest_id) {
+    return absl::OkStatus();
   }
+  std::erase_if(releases, [&](const Release& r) { return r.manifest_id == report.manifest_id; });
+  releases.push_back(Release{report.manifest_id, options.now_unix});
+  report.release_recorded = true;
+  const std::string text = ReleasesToJson(releases);
+  return PutDurably(store, KeyValue{ReleasesKey(options.ns), text}, options,
+                    absl::StrCat("would record release ", report.manifest_id));
+}
+
+}  // namespace
+
+absl::StatusOr<SyncReport> Sync(KeyValueStore& store, const ManifestData& manifest,
+                                const std::vector<StoredBody>& bodies, const SyncOptions& options) {
+  SyncReport report;
+  const std::string json = ManifestToJson(manifest);
+  report.manifest_id = ManifestId(json);
+  report.bodies = bodies.size();
+  std::ostream* out = options.out;
+
+  // What the store has decides, not what a previous run believes it uploaded.
+  KV_ASSETS_ASSIGN_OR_RETURN(std::vector<std::string> listed,
+                             store.List(NamespacePrefix(options.ns)));
+  const std::set<std::string> present(listed.begin(), listed.end());
+  KV_ASSETS_ASSIGN_OR_RETURN(std::vector<const StoredBody*> missing,
+                             MissingBodies(store, manifest, bodies, present));
+  if (out != nullptr) {
+    std::uint64_t missing_bytes = 0;
+    for (const StoredBody* b : missing) missing_bytes += b->bytes.size();
+    *out << "kv-assets: " << store.url() << ": " << present.size() << " keys under " << options.ns
+         << "/, " << missing.size() << " of " << bodies.size() << " bodies missing ("
+         << Megabytes(missing_bytes) << ")\n";
+  }
+  KV_ASSETS_RETURN_IF_ERROR(Upload(store, missing, options, report));
+  // The bodies are durable before anything names them.
+  if (!options.dry_run && !missing.empty()) KV_ASSETS_RETURN_IF_ERROR(store.Flush());
+  KV_ASSETS_RETURN_IF_ERROR(Record(
+      store, json, present.contains(ManifestKey(options.ns, report.manifest_id)), options, report));
   if (out != nullptr) {
     *out << "kv-assets: " << store.url() << ": " << (options.dry_run ? "would be " : "")
          << "current release " << report.manifest_id << " (" << manifest.assets.size()
