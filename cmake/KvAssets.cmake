@@ -139,7 +139,7 @@ endfunction()
 #    depfile of the target afresh, before anything of the target is compiled. Where the file
 #    does not exist (another CMake), removing it does nothing.
 function(_kv_assets_after_generate)
-  foreach(var IN ITEMS GENERATED_DEPFILE DEPFILE STAMP HEADER SOURCE BLOB MERGED_DEPENDS)
+  foreach(var IN ITEMS GENERATED_DEPFILE DEPFILE STAMP HEADER SOURCE MANIFEST_JSON MERGED_DEPENDS)
     if(NOT DEFINED "KV_ASSETS_${var}")
       message(FATAL_ERROR "KvAssets.cmake: script mode needs -DKV_ASSETS_${var}=...")
     endif()
@@ -158,7 +158,7 @@ function(_kv_assets_after_generate)
   _kv_assets_depfile_escape(stamp "${KV_ASSETS_STAMP}")
   set(content "${stamp}:${inputs}")
   # The outputs too: one that was deleted by hand is made again.
-  foreach(output IN ITEMS "${KV_ASSETS_HEADER}" "${KV_ASSETS_SOURCE}" "${KV_ASSETS_BLOB}")
+  foreach(output IN ITEMS "${KV_ASSETS_HEADER}" "${KV_ASSETS_SOURCE}" "${KV_ASSETS_MANIFEST_JSON}")
     if(output)
       _kv_assets_depfile_escape(output "${output}")
       string(APPEND content " \\\n  ${output}")
@@ -366,12 +366,9 @@ function(kv_assets_embed target folder)
   endif()
   # With BODIES incbin the bytes are in <name>.<fingerprint>.bin, named anew whenever they change
   # (so <name>.cc changes with them and recompiles). Not a declared output, since its name is
-  # not known here: the depfile lists it, so deleting it re-runs the generator.
-  set(blob "")
-  if(bodies STREQUAL "store")
-    # Uploads, then writes <name>.manifest.json: never a blob to compile.
-    set(blob "${out_dir}/${name}.manifest.json")
-  endif()
+  # not known here: the depfile lists it, so deleting it re-runs the generator. Every build also
+  # writes <name>.manifest.json beside the header (kv-assets dump and the next run read it).
+  set(manifest_json "${out_dir}/${name}.manifest.json")
 
   if(CMAKE_GENERATOR MATCHES "Makefiles|WMake")
     # Make has no restat and CMake 3.25 keeps stale depfile entries: see
@@ -381,13 +378,13 @@ function(kv_assets_embed target folder)
     get_target_property(target_binary_dir "${target}" BINARY_DIR)
     add_custom_command(
       OUTPUT "${stamp}"
-      BYPRODUCTS "${header}" "${source}" ${blob}
+      BYPRODUCTS "${header}" "${source}" "${manifest_json}"
       COMMAND ${generate} "--depfile=${out_dir}/${name}.generated.d"
       COMMAND "${CMAKE_COMMAND}"
               "-DKV_ASSETS_GENERATED_DEPFILE=${out_dir}/${name}.generated.d"
               "-DKV_ASSETS_DEPFILE=${depfile}" "-DKV_ASSETS_STAMP=${stamp}"
               "-DKV_ASSETS_HEADER=${header}" "-DKV_ASSETS_SOURCE=${source}"
-              "-DKV_ASSETS_BLOB=${blob}"
+              "-DKV_ASSETS_MANIFEST_JSON=${manifest_json}"
               "-DKV_ASSETS_MERGED_DEPENDS=${target_binary_dir}/CMakeFiles/${target}.dir/compiler_depend.internal"
               -P "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
       DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>" "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
@@ -399,7 +396,7 @@ function(kv_assets_embed target folder)
     # Ninja restats the outputs, so one the generator left alone does not cause recompiles.
     add_custom_command(
       OUTPUT "${header}" "${source}"
-      BYPRODUCTS ${blob}
+      BYPRODUCTS "${manifest_json}"
       COMMAND ${generate} "--depfile=${depfile}"
       DEPENDS "$<TARGET_FILE:KvAssets::kv-assets>"
       DEPFILE "${depfile}"

@@ -545,11 +545,10 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
   if (options.bodies == BodyMode::kIncbin && !in_store) {
     out.blob_name = BlobFileName(options, layout.fingerprint);
   }
-  std::string manifest_id;
-  if (in_store) {
-    out.manifest_json = ManifestToJson(BuildManifest(files, options));
-    manifest_id = ManifestId(out.manifest_json);
-  }
+  // Every build: `kv-assets dump` and the next run read it; a manifest-only build's header
+  // also names it by its id.
+  out.manifest_json = ManifestToJson(BuildManifest(files, options));
+  const std::string manifest_id = in_store ? ManifestId(out.manifest_json) : "";
 
   std::vector<std::uint32_t> by_tagged(files.size());
   std::iota(by_tagged.begin(), by_tagged.end(), 0u);
@@ -595,9 +594,7 @@ absl::Status WriteOutputs(const GeneratedFiles& files, const EmitOptions& option
     KV_ASSETS_RETURN_IF_ERROR(
         outputs.Stage(absl::StrCat(options.out_dir, "/", files.blob_name), files.blob));
   }
-  if (!options.store_namespace.empty()) {
-    KV_ASSETS_RETURN_IF_ERROR(outputs.Stage(base + ".manifest.json", files.manifest_json));
-  }
+  KV_ASSETS_RETURN_IF_ERROR(outputs.Stage(base + ".manifest.json", files.manifest_json));
   KV_ASSETS_RETURN_IF_ERROR(outputs.Stage(base + ".cc", files.source));
   KV_ASSETS_RETURN_IF_ERROR(outputs.Stage(base + ".h", files.header));
   if (!options.depfile.empty()) {

@@ -45,7 +45,7 @@ struct EmitOptions {
   std::int64_t latest_last_modified = std::numeric_limits<std::int64_t>::max();
   // Manifest-only build (kv_assets_embed(... STORE)): when set, the header holds store keys
   // below this namespace (generator/manifest_json.h) instead of bodies, the source file
-  // holds no bytes, no blob is written, and <name>.manifest.json is written beside them.
+  // holds no bytes and no blob is written.
   std::string store_namespace;
   std::string store_url;  // the header's kStore: where the program finds the bodies
 };
@@ -57,8 +57,10 @@ struct GeneratedFiles {
   // The blob's file name in out_dir, "<name>.<fingerprint>.bin", for BodyMode::kIncbin;
   // empty otherwise (the blob is then in `source`, or in a store).
   std::string blob_name;
-  std::string depfile;        // empty when options.depfile is ""
-  std::string manifest_json;  // manifest-only builds: what `kv-assets sync` stores
+  std::string depfile;  // empty when options.depfile is ""
+  // <name>.manifest.json: the manifest as data (generator/manifest_json.h), for `kv-assets
+  // dump`, the next run's checks and, in a manifest-only build, what `kv-assets sync` stores.
+  std::string manifest_json;
 };
 
 // Fails, naming both paths, when a tagged name equals another file's name, since a request

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "generator/file_util.h"
-#include "generator/header_reader.h"
+#include "generator/manifest_json.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
 
@@ -118,14 +118,14 @@ void LookAfterCache(const GenerateConfig& config, const Prepared& prepared) {
 // A tagged URL is cached for a year, so it must never name other bytes: the tag of a file in a
 // cycle is not the hash of its final bytes (generator/link.h), and this check turns any
 // mistake in how those are derived into a failed build instead of stale caches everywhere.
-// It compares with the header the previous run wrote, when there is one.
+// It compares with the manifest the previous run wrote, when there is one.
 absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files,
                                      const EmitOptions& emit) {
   if (emit.out_dir.empty()) return absl::OkStatus();
-  const std::string header = absl::StrCat(emit.out_dir, "/", emit.name, ".h");
-  absl::StatusOr<std::string> text = ReadFile(header);
+  const std::string built = absl::StrCat(emit.out_dir, "/", emit.name, ".manifest.json");
+  absl::StatusOr<std::string> text = ReadFile(built);
   if (!text.ok()) return absl::OkStatus();  // a first build
-  absl::StatusOr<ManifestData> previous = ReadGeneratedHeader(*text);
+  absl::StatusOr<ManifestData> previous = ManifestFromJson(*text);
   if (!previous.ok()) return absl::OkStatus();  // not ours to judge
   std::map<std::string_view, std::string_view> etags;
   for (const ManifestAsset& a : previous->assets) etags.emplace(a.tagged_path, a.etag);
@@ -134,10 +134,10 @@ absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files,
     if (it == etags.end() || it->second == f.etag) continue;
     return absl::InternalError(absl::StrCat(
         f.source.abs_path, ": its tagged name ", f.tagged_path, " named other bytes (ETag ",
-        Sv(it->second), ") in the previous build, ", header, ", and would now name ETag ", f.etag,
+        Sv(it->second), ") in the previous build, ", built, ", and would now name ETag ", f.etag,
         "; caches keep a tagged URL for a year, so the build stops. Please report this "
         "as a kv-assets bug; removing ",
-        header, " lets the build go on"));
+        built, " lets the build go on"));
   }
   return absl::OkStatus();
 }

@@ -22,7 +22,6 @@
 #include "generator/file_util.h"
 #include "generator/generate.h"
 #include "generator/hash.h"
-#include "generator/header_reader.h"
 #include "generator/manifest_json.h"
 #include "generator/scan.h"
 #include "generator/serve.h"
@@ -270,6 +269,32 @@ absl::Status PruneOnly(const EmitOptions& emit, const SyncFlags& flags) {
   return Prune(*store, prune).status();
 }
 
+// `dump` reads a manifest file, or a generated header through the manifest its build wrote
+// beside it (<name>.h → <name>.manifest.json): the header's comments are not a file format.
+absl::StatusOr<ManifestData> ReadManifestFile(const std::string& source) {
+  std::string json_path = source;
+  if (source.ends_with(".h")) {
+    json_path = absl::StrCat(Sv(source).substr(0, source.size() - 2), ".manifest.json");
+  } else if (!source.ends_with(".json")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": dump reads a generated header (<name>.h), a manifest (.json) or a store URL"));
+  }
+  absl::StatusOr<std::string> text = ReadFile(json_path);
+  if (!text.ok() && json_path != source) {
+    return absl::Status(
+        text.status().code(),
+        absl::StrCat(source, ": dump reads the manifest its build writes beside it: ",
+                     text.status().message()));
+  }
+  if (!text.ok()) return text.status();
+  absl::StatusOr<ManifestData> read = ManifestFromJson(*text);
+  if (!read.ok()) {
+    return absl::Status(read.status().code(),
+                        absl::StrCat(json_path, ": ", read.status().message()));
+  }
+  return read;
+}
+
 // dump: a generated header, a manifest's JSON, or a store's current (or given) manifest.
 absl::Status Dump(const ParsedArgs& args) {
   if (args.positional.size() > 1) {
@@ -298,14 +323,7 @@ absl::Status Dump(const ParsedArgs& args) {
     }
     KV_ASSETS_ASSIGN_OR_RETURN(manifest, ReadManifest(*store, name, id));
   } else {
-    KV_ASSETS_ASSIGN_OR_RETURN(std::string text, ReadFile(source));
-    absl::StatusOr<ManifestData> read =
-        source.ends_with(".json") ? ManifestFromJson(text) : ReadGeneratedHeader(text);
-    if (!read.ok()) {
-      return absl::Status(read.status().code(),
-                          absl::StrCat(source, ": ", read.status().message()));
-    }
-    manifest = *std::move(read);
+    KV_ASSETS_ASSIGN_OR_RETURN(manifest, ReadManifestFile(source));
   }
   std::cout << ManifestToJson(manifest);
   return absl::OkStatus();

@@ -77,6 +77,7 @@ TEST(Emit, MatchesGoldenOutput) {
   ASSERT_TRUE(out.ok()) << out.status();
   CompareWithGolden(out->header, "golden_assets.h");
   CompareWithGolden(out->source, "golden_assets.cc");
+  CompareWithGolden(out->manifest_json, "golden_assets.manifest.json");
 }
 
 // A manifest-only build (STORE): keys instead of bodies, nothing to compile but the manifest.

@@ -195,7 +195,8 @@ int InjectAtFaultPoint(std::string_view step, const std::string& path) {
 std::vector<FaultPoint> AllFaultPoints() {
   std::vector<FaultPoint> points;
   for (const char* step : {"create", "write", "fsync", "rename"}) {
-    for (const char* file : {".bin", ".cc", ".h", ".d"}) points.push_back({step, file});
+    for (const char* file : {".bin", ".cc", ".h", ".manifest.json", ".d"})
+      points.push_back({step, file});
   }
   return points;
 }
@@ -208,7 +209,7 @@ TEST(Faults, DiskFullAtAnyStepLeavesThePreviousOutputs) {
   const Generation old_run = Generate(t, out);
   ASSERT_TRUE(WriteOutputs(old_run.files, old_run.options).ok());
   const std::map<std::string, std::string> before = Contents(out);
-  ASSERT_EQ(before.size(), 4u);  // a.h, a.cc, a.<fingerprint>.bin, a.d
+  ASSERT_EQ(before.size(), 5u);  // a.h, a.cc, a.<fingerprint>.bin, a.manifest.json, a.d
   t.Write("site/a.css", "new a, longer");
   t.Write("site/c.css", "new c");
   const Generation new_run = Generate(t, out);
@@ -230,7 +231,7 @@ TEST(Faults, DiskFullAtAnyStepLeavesThePreviousOutputs) {
   // With room again, the new outputs arrive and the old blob goes.
   ASSERT_TRUE(WriteOutputs(new_run.files, new_run.options).ok());
   const std::map<std::string, std::string> after = Contents(out);
-  EXPECT_EQ(after.size(), 4u);
+  EXPECT_EQ(after.size(), 5u);
   EXPECT_EQ(after.count(old_run.files.blob_name), 0u);
   EXPECT_EQ(after.at(new_run.files.blob_name), new_run.files.blob);
   ExpectNeverConsistentButWrong(out, {&new_run}, "after the faults");

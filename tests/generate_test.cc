@@ -203,22 +203,23 @@ TEST_F(GenerateTest, ReferencesAreRewrittenInTheOutput) {
   EXPECT_TRUE(found) << m.str();
 }
 
-// The check behind "a tagged name never stands for two byte strings": a previous header that
-// named other bytes under a tag this run produces stops the run, naming both.
+// The check behind "a tagged name never stands for two byte strings": the manifest a previous run
+// wrote that names other bytes under a tag this run produces stops the run, naming both.
 TEST_F(GenerateTest, ATaggedNameNeverNamesTwoByteStrings) {
   const std::string out = t_.path() + "/out";
   ASSERT_TRUE(Generate(Config(out)).ok());
-  std::string header = ReadAll(out + "/a.h");
+  std::string manifest = ReadAll(out + "/a.manifest.json");
+  const std::string header = ReadAll(out + "/a.h");
   absl::StatusOr<Prepared> prepared = [&] {
     GenerateConfig c = Config(out);
     return Prepare(c);
   }();
   ASSERT_TRUE(prepared.ok());
   const std::string etag = prepared->files[0].etag;  // css/a.css
-  const std::size_t at = header.find(etag.substr(1, etag.size() - 2));
+  const std::size_t at = manifest.find(etag.substr(1, etag.size() - 2));
   ASSERT_NE(at, std::string::npos);
-  header[at] = header[at] == 'A' ? 'B' : 'A';  // as if an older run had other bytes
-  std::ofstream(out + "/a.h", std::ios::binary | std::ios::trunc) << header;
+  manifest[at] = manifest[at] == 'A' ? 'B' : 'A';  // as if an older run had other bytes
+  std::ofstream(out + "/a.manifest.json", std::ios::binary | std::ios::trunc) << manifest;
   absl::StatusOr<GenerateReport> r = Generate(Config(out));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("its tagged name " + prepared->files[0].tagged_path +
@@ -226,6 +227,7 @@ TEST_F(GenerateTest, ATaggedNameNeverNamesTwoByteStrings) {
             std::string::npos)
       << r.status();
   EXPECT_EQ(ReadAll(out + "/a.h"), header);  // nothing written
+  EXPECT_EQ(ReadAll(out + "/a.manifest.json"), manifest);
 }
 
 }  // namespace
