@@ -23,8 +23,15 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
   folder), skipping dotfiles (but not ``.well-known/``) and whatever ``.gitignore`` and
   ``.ignore`` files exclude, and writes ``<namespace>.h`` and ``<namespace>.cc`` into
   ``${CMAKE_CURRENT_BINARY_DIR}/kv_assets/<target>/``. They are added to ``<target>`` as
-  private sources, that folder as a private include directory, and ``KvAssets::runtime`` is
-  linked publicly. Adding, editing, removing or renaming a file re-runs the generator on the
+  private sources, that folder as a public include directory, and ``KvAssets::runtime`` is
+  linked publicly, so one embed in a library serves every target that links it::
+
+    add_library(site_assets STATIC)
+    kv_assets_embed(site_assets public/ NAMESPACE site)
+    target_link_libraries(app PRIVATE site_assets)     # #include "site.h" in app and in
+    target_link_libraries(admin PRIVATE site_assets)   # admin; the bytes are linked once
+
+  Adding, editing, removing or renaming a file re-runs the generator on the
   next build, without a reconfigure.
 
   ``NAMESPACE``
@@ -249,6 +256,23 @@ option(KV_ASSETS_SHARED_CACHE
        "kv_assets_embed(): share compressed variants between build folders (see KvAssets.cmake)"
        ON)
 
+# KV_ASSETS_GENERATOR (cross builds): KvAssets::kv-assets becomes the prebuilt generator at
+# `path`, run on the build machine. The one place that does it, for the source tree
+# (CMakeLists.txt, where no generator is built then) and for the installed package
+# (KvAssetsConfig.cmake, where it replaces the packaged one in every configuration).
+function(_kv_assets_use_prebuilt_generator path)
+  if(NOT TARGET KvAssets::kv-assets)
+    add_executable(KvAssets::kv-assets IMPORTED GLOBAL)
+  endif()
+  set_target_properties(KvAssets::kv-assets PROPERTIES IMPORTED_LOCATION "${path}")
+  get_target_property(configs KvAssets::kv-assets IMPORTED_CONFIGURATIONS)
+  if(configs)
+    foreach(config IN LISTS configs)
+      set_target_properties(KvAssets::kv-assets PROPERTIES "IMPORTED_LOCATION_${config}" "${path}")
+    endforeach()
+  endif()
+endfunction()
+
 function(kv_assets_embed target folder)
   cmake_parse_arguments(PARSE_ARGV 2 arg "STRICT"
                         "NAMESPACE;PREFIX;BODIES;LAST_MODIFIED;STORE;COMPRESS_LEVEL;REWRITE"
@@ -405,7 +429,8 @@ function(kv_assets_embed target folder)
       VERBATIM)
   endif()
   target_sources("${target}" PRIVATE "${header}" "${source}")
-  target_include_directories("${target}" PRIVATE "${out_dir}")
+  # PUBLIC: a library that embeds a folder gives its header to whoever links it.
+  target_include_directories("${target}" PUBLIC "$<BUILD_INTERFACE:${out_dir}>")
   target_link_libraries("${target}" PUBLIC KvAssets::runtime)
 endfunction()
 

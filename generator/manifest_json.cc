@@ -3,10 +3,10 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/json.h"
 #include "generator/content_type.h"
 #include "generator/strings.h"
 #include "kv_assets/http_date.h"
-#include "kv_assets/internal/json.h"
 
 namespace kv_assets::gen {
 namespace {

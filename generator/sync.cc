@@ -6,10 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json.h"
 #include "generator/integrity.h"
 #include "generator/status_macros.h"
 #include "generator/strings.h"
-#include "kv_assets/internal/json.h"
 
 namespace kv_assets::gen {
 namespace {

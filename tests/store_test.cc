@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "kv_assets/internal/json.h"
+#include "common/json.h"
 #include "kv_assets/stores.h"
 #include "tests/store_test_util.h"
 #include "tests/test_util.h"

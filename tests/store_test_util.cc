@@ -18,7 +18,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "kv_assets/internal/json.h"
+#include "common/json.h"
 
 namespace kv_assets::test_util {
 namespace {

@@ -29,6 +29,12 @@ foreach(file IN ITEMS
     message(FATAL_ERROR "not installed: ${PREFIX}/${file}")
   endif()
 endforeach()
+# Headers only the library's own sources include stay out of the package.
+foreach(file IN ITEMS "include/kv_assets/internal/json.h" "include/kv_assets/internal/stores.h")
+  if(EXISTS "${PREFIX}/${file}")
+    message(FATAL_ERROR "installed, but not part of the API: ${PREFIX}/${file}")
+  endif()
+endforeach()
 # The tests that use the package test this tree's KvAssets.cmake, not an older one.
 file(SHA256 "${SOURCE_DIR}/cmake/KvAssets.cmake" want)
 file(SHA256 "${PREFIX}/${LIBDIR}/cmake/KvAssets/KvAssets.cmake" have)

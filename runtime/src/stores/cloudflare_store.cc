@@ -23,8 +23,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "kv_assets/internal/json.h"
-#include "kv_assets/internal/stores.h"
+#include "common/json.h"
+#include "runtime/src/stores/clients.h"
 
 namespace kv_assets::internal {
 namespace {

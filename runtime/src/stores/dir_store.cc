@@ -25,7 +25,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
-#include "kv_assets/internal/stores.h"
+#include "runtime/src/stores/clients.h"
 
 namespace kv_assets::internal {
 namespace {

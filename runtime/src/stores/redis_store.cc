@@ -14,7 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "kv_assets/internal/stores.h"
+#include "runtime/src/stores/clients.h"
 
 namespace kv_assets::internal {
 namespace {

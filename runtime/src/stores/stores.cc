@@ -1,7 +1,7 @@
 #include "kv_assets/stores.h"
 
 #include "absl/strings/str_cat.h"
-#include "kv_assets/internal/stores.h"
+#include "runtime/src/stores/clients.h"
 
 namespace kv_assets {
 

@@ -1,17 +1,18 @@
-// kv_assets/internal/json.h — the little JSON that KvAssets::stores and the generator need:
+// common/json.h — the little JSON that KvAssets::stores and the generator need:
 // Cloudflare API replies, the serialized manifest, the store's list of releases.
 //
 // Not a general-purpose library: values are kept as parsed (integers exactly as int64,
 // other numbers as double), objects as sorted maps, and Parse() rejects anything RFC 8259
-// does not allow. Part of KvAssets::stores, not a public API.
+// does not allow. A library of its own (kv_assets_json), linked by both and not installed
+// as a header: not a public API.
 //
 // Example:
 //   absl::StatusOr<json::Value> v = json::Parse(R"({"result": [{"name": "a"}]})");
 //   for (const json::Value& k : v->Get("result").array()) use(k.Get("name").string());
 //   std::string out = json::Quote("a \"b\"");  // "\"a \\\"b\\\"\""
 
-#ifndef KV_ASSETS_INTERNAL_JSON_H_
-#define KV_ASSETS_INTERNAL_JSON_H_
+#ifndef KV_ASSETS_COMMON_JSON_H_
+#define KV_ASSETS_COMMON_JSON_H_
 
 #include <cstdint>
 #include <map>
@@ -70,4 +71,4 @@ std::string Quote(std::string_view s);
 
 }  // namespace kv_assets::internal::json
 
-#endif  // KV_ASSETS_INTERNAL_JSON_H_
+#endif  // KV_ASSETS_COMMON_JSON_H_

@@ -1,7 +1,8 @@
-// kv_assets/internal/stores.h — how OpenStore() reaches each client (KvAssets::stores).
+// runtime/src/stores/clients.h — how OpenStore() reaches each client (KvAssets::stores;
+// a private header, not installed).
 
-#ifndef KV_ASSETS_INTERNAL_STORES_H_
-#define KV_ASSETS_INTERNAL_STORES_H_
+#ifndef KV_ASSETS_STORES_CLIENTS_H_
+#define KV_ASSETS_STORES_CLIENTS_H_
 
 #include <memory>
 #include <string_view>
@@ -24,4 +25,4 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenCloudflareStore(std::string_v
 
 }  // namespace kv_assets::internal
 
-#endif  // KV_ASSETS_INTERNAL_STORES_H_
+#endif  // KV_ASSETS_STORES_CLIENTS_H_

@@ -1,4 +1,4 @@
-#include "kv_assets/internal/json.h"
+#include "common/json.h"
 
 #include <charconv>
 #include <cstdlib>
