@@ -34,6 +34,41 @@ const Asset& A(std::string_view path) { return *kM.Find(path); }
 
 std::string Url(std::string_view path) { return std::string(A(path).url()); }
 
+// A Response has one face for programs: they read it; only the server builds one.
+template <typename R>
+concept CanAddHeader = requires(R r) {
+  r.AddHeader("X-A", "b");
+};
+template <typename R>
+concept CanAddBodyPiece = requires(R r) {
+  r.AddBodyPiece("b");
+};
+template <typename R>
+concept CanStoreText = requires(R r) {
+  r.StoreText({"b"});
+};
+template <typename R>
+concept CanAddBodyFromStore = requires(R r) {
+  r.AddBodyFromStore("k", ByteRange{0, 1});
+};
+// The concepts do see a public builder call (so the assertion after them can fail).
+struct PublicBuilder {
+  void AddHeader(std::string_view, std::string_view) {}
+};
+static_assert(CanAddHeader<PublicBuilder>);
+static_assert(!CanAddHeader<Response> && !CanAddBodyPiece<Response> && !CanStoreText<Response> &&
+              !CanAddBodyFromStore<Response>);
+
+TEST(Response, ProgramsReadItAndOnlyTheServerBuildsIt) {
+  const Response r = ErrorResponse(404);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("Content-Type"), "text/plain; charset=utf-8");
+  ASSERT_TRUE(r.has_content_length);
+  EXPECT_EQ(r.content_length, r.BodyString().size());
+  EXPECT_TRUE(r.body_key().empty());
+  EXPECT_TRUE(r.body_ranges().empty());
+}
+
 TEST(Server, UntaggedNameIsServedWithShortCaching) {
   const Response r = Get("/static/css/a.css");
   EXPECT_EQ(r.status, 200);

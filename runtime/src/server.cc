@@ -10,7 +10,28 @@
 #include "kv_assets/http_date.h"
 
 namespace kv_assets {
+
+namespace internal {
+// How the functions below build a Response: its builder calls are private, since a program
+// only reads one.
+struct ResponseBuilder {
+  static void AddHeader(Response& res, std::string_view name, std::string_view value) {
+    res.AddHeader(name, value);
+  }
+  static void AddBodyPiece(Response& res, std::string_view bytes) { res.AddBodyPiece(bytes); }
+  static std::optional<std::string_view> StoreText(Response& res,
+                                                   std::initializer_list<std::string_view> parts) {
+    return res.StoreText(parts);
+  }
+  static void AddBodyFromStore(Response& res, std::string_view key, ByteRange range) {
+    res.AddBodyFromStore(key, range);
+  }
+};
+}  // namespace internal
+
 namespace {
+
+using Build = internal::ResponseBuilder;
 
 constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
 // Longest decoded path we look up; no manifest holds a longer one.
@@ -220,7 +241,7 @@ std::optional<std::string_view> Response::StoreText(std::initializer_list<std::s
   return std::string_view(begin, total);
 }
 
-void Response::AddBodyFromStore(std::string_view key, internal::ByteRange range) {
+void Response::AddBodyFromStore(std::string_view key, ByteRange range) {
   if (piece_count_ < kMaxBodyPieces && slot_count_ < internal::kMaxRanges) {
     body_key_ = key;
     std::construct_at(&slot_ranges_.items[slot_count_], range);
@@ -235,7 +256,7 @@ bool Response::FillBody(std::string_view value) {
       variant != nullptr ? variant->size : (asset != nullptr ? asset->size : 0);
   if (value.size() != length) return false;
   for (std::size_t i = 0; i < slot_count_; ++i) {
-    const internal::ByteRange& r = slot_ranges_.items[i];
+    const ByteRange& r = slot_ranges_.items[i];
     pieces_.items[slot_pieces_.items[i]] = value.substr(
         static_cast<std::size_t>(r.first), static_cast<std::size_t>(r.last - r.first + 1));
   }
@@ -372,10 +393,10 @@ std::string_view FormatNumber(std::uint64_t value, char (&buffer)[20]) {
 
 // "bytes <first>-<last>/<length>" in `res`'s storage.
 std::optional<std::string_view> ContentRange(Response& res, std::string_view prefix,
-                                             const internal::ByteRange& r, std::uint64_t length) {
+                                             const ByteRange& r, std::uint64_t length) {
   char a[20], b[20], c[20];
-  return res.StoreText({prefix, "bytes ", FormatNumber(r.first, a), "-", FormatNumber(r.last, b),
-                        "/", FormatNumber(length, c)});
+  return Build::StoreText(res, {prefix, "bytes ", FormatNumber(r.first, a), "-",
+                                FormatNumber(r.last, b), "/", FormatNumber(length, c)});
 }
 
 // The bytes of the representation sent: a view into the blob, or for a manifest-only build
@@ -384,12 +405,12 @@ struct Bytes {
   std::string_view embedded;
   std::string_view store_key;
 
-  void AddRange(Response& res, const internal::ByteRange& r) const {
+  void AddRange(Response& res, const ByteRange& r) const {
     if (!embedded.empty()) {
-      res.AddBodyPiece(embedded.substr(static_cast<std::size_t>(r.first),
-                                       static_cast<std::size_t>(r.last - r.first + 1)));
+      Build::AddBodyPiece(res, embedded.substr(static_cast<std::size_t>(r.first),
+                                               static_cast<std::size_t>(r.last - r.first + 1)));
     } else if (!store_key.empty()) {
-      res.AddBodyFromStore(store_key, r);
+      Build::AddBodyFromStore(res, store_key, r);
     }
   }
 };
@@ -402,8 +423,8 @@ bool SetPartialBody(Response& res, const RangeSet& ranges, const Bytes& bytes, s
   if (ranges.count == 1) {
     const std::optional<std::string_view> value = ContentRange(res, "", ranges.ranges[0], length);
     if (!value.has_value()) return false;
-    res.AddHeader("Content-Type", content_type);
-    res.AddHeader("Content-Range", *value);
+    Build::AddHeader(res, "Content-Type", content_type);
+    Build::AddHeader(res, "Content-Range", *value);
     res.content_length = ranges.ranges[0].last - ranges.ranges[0].first + 1;
     bytes.AddRange(res, ranges.ranges[0]);
     return true;
@@ -411,7 +432,7 @@ bool SetPartialBody(Response& res, const RangeSet& ranges, const Bytes& bytes, s
   // The boundary is the representation's hash: no body contains its own hash.
   const std::string_view boundary = etag.substr(1, etag.size() - 2);
   const std::optional<std::string_view> type =
-      res.StoreText({"multipart/byteranges; boundary=", boundary});
+      Build::StoreText(res, {"multipart/byteranges; boundary=", boundary});
   if (!type.has_value()) return false;
   std::string_view heads[internal::kMaxRanges];
   for (std::size_t i = 0; i < ranges.count; ++i) {
@@ -419,22 +440,24 @@ bool SetPartialBody(Response& res, const RangeSet& ranges, const Bytes& bytes, s
     const std::optional<std::string_view> range_value =
         ContentRange(res, "\r\nContent-Range: ", ranges.ranges[i], length);
     const std::optional<std::string_view> head =
-        range_value.has_value() ? res.StoreText({lead, boundary, "\r\nContent-Type: ", content_type,
-                                                 *range_value, "\r\n\r\n"})
-                                : std::nullopt;
+        range_value.has_value()
+            ? Build::StoreText(res, {lead, boundary, "\r\nContent-Type: ", content_type,
+                                     *range_value, "\r\n\r\n"})
+            : std::nullopt;
     if (!head.has_value()) return false;
     heads[i] = *head;
   }
-  const std::optional<std::string_view> tail = res.StoreText({"\r\n--", boundary, "--\r\n"});
+  const std::optional<std::string_view> tail =
+      Build::StoreText(res, {"\r\n--", boundary, "--\r\n"});
   if (!tail.has_value()) return false;
-  res.AddHeader("Content-Type", *type);
+  Build::AddHeader(res, "Content-Type", *type);
   res.content_length = tail->size();
   for (std::size_t i = 0; i < ranges.count; ++i) {
     res.content_length += heads[i].size() + (ranges.ranges[i].last - ranges.ranges[i].first + 1);
-    res.AddBodyPiece(heads[i]);
+    Build::AddBodyPiece(res, heads[i]);
     bytes.AddRange(res, ranges.ranges[i]);
   }
-  res.AddBodyPiece(*tail);
+  Build::AddBodyPiece(res, *tail);
   return true;
 }
 
@@ -466,12 +489,12 @@ void SetError(Response& res, int status, bool head, std::string_view cache_contr
   }
   res.status = text->status;
   res.reason = text->reason;
-  if (text->status == 405) res.AddHeader("Allow", "GET, HEAD");
-  res.AddHeader("Content-Type", kTextPlain);
-  res.AddHeader("Cache-Control", cache_control);
+  if (text->status == 405) Build::AddHeader(res, "Allow", "GET, HEAD");
+  Build::AddHeader(res, "Content-Type", kTextPlain);
+  Build::AddHeader(res, "Cache-Control", cache_control);
   res.content_length = text->body.size();
   res.has_content_length = true;
-  if (!head) res.AddBodyPiece(text->body);
+  if (!head) Build::AddBodyPiece(res, text->body);
 }
 
 // Step 1: method, target, prefix and name -> the asset, or the error status to answer.
@@ -559,8 +582,8 @@ void AnswerWithBody(const Manifest& manifest, const ServerOptions& options, cons
   if (range_status == RangeStatus::kUnsatisfiable) {
     char digits[20];
     const std::optional<std::string_view> value =
-        res.StoreText({"bytes */", FormatNumber(chosen.length, digits)});
-    if (value.has_value()) res.AddHeader("Content-Range", *value);
+        Build::StoreText(res, {"bytes */", FormatNumber(chosen.length, digits)});
+    if (value.has_value()) Build::AddHeader(res, "Content-Range", *value);
     return SetError(res, 416, head, options.error_cache_control);
   }
 
@@ -574,13 +597,13 @@ void AnswerWithBody(const Manifest& manifest, const ServerOptions& options, cons
     }
   }
   if (chosen.variant != nullptr) {
-    res.AddHeader("Content-Encoding", chosen.variant->content_encoding());
+    Build::AddHeader(res, "Content-Encoding", chosen.variant->content_encoding());
   }
-  res.AddHeader("ETag", chosen.etag);
-  res.AddHeader("Last-Modified", asset.last_modified());
-  res.AddHeader("Cache-Control", chosen.cache_control);
-  res.AddHeader("Accept-Ranges", "bytes");
-  res.AddHeader("X-Content-Type-Options", "nosniff");
+  Build::AddHeader(res, "ETag", chosen.etag);
+  Build::AddHeader(res, "Last-Modified", asset.last_modified());
+  Build::AddHeader(res, "Cache-Control", chosen.cache_control);
+  Build::AddHeader(res, "Accept-Ranges", "bytes");
+  Build::AddHeader(res, "X-Content-Type-Options", "nosniff");
   res.has_content_length = true;
   if (range_status == RangeStatus::kSatisfiable &&
       SetPartialBody(res, ranges, bytes, chosen.length, asset.content_type(), chosen.etag)) {
@@ -590,9 +613,9 @@ void AnswerWithBody(const Manifest& manifest, const ServerOptions& options, cons
   }
   res.status = 200;
   res.reason = "OK";
-  res.AddHeader("Content-Type", asset.content_type());
+  Build::AddHeader(res, "Content-Type", asset.content_type());
   res.content_length = chosen.length;
-  if (chosen.length > 0) bytes.AddRange(res, internal::ByteRange{0, chosen.length - 1});
+  if (chosen.length > 0) bytes.AddRange(res, ByteRange{0, chosen.length - 1});
 }
 
 // Handle()'s work, writing into `res` so that every path returns the one object the caller
@@ -611,7 +634,7 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
   // Every answer about a resource with variants depends on Accept-Encoding (§12.5.5), 304s
   // and errors included, so that no cache hands one client's choice to another.
   const std::span<const Variant> variants = manifest.VariantsOf(asset);
-  if (!variants.empty()) res.AddHeader("Vary", "Accept-Encoding");
+  if (!variants.empty()) Build::AddHeader(res, "Vary", "Accept-Encoding");
   const Variant* variant = nullptr;
   if (!Negotiate(request.accept_encoding, variants, AsksForByteRanges(request, head), variant)) {
     return SetError(res, 406, head, options.error_cache_control);
@@ -627,9 +650,9 @@ void Answer(const Manifest& manifest, const ServerOptions& options, const Reques
   if (NotModified(request, chosen.etag, asset)) {
     res.status = 304;
     res.reason = "Not Modified";
-    res.AddHeader("ETag", chosen.etag);
-    res.AddHeader("Cache-Control", chosen.cache_control);
-    res.AddHeader("Last-Modified", asset.last_modified());
+    Build::AddHeader(res, "ETag", chosen.etag);
+    Build::AddHeader(res, "Cache-Control", chosen.cache_control);
+    Build::AddHeader(res, "Last-Modified", asset.last_modified());
     return;
   }
   AnswerWithBody(manifest, options, request, head, chosen, res);

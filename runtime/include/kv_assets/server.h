@@ -84,6 +84,10 @@ struct Request {
 };
 
 // One response header field.
+namespace internal {
+struct ResponseBuilder;
+}  // namespace internal
+
 struct HeaderField {
   std::string_view name;
   std::string_view value;
@@ -136,9 +140,7 @@ struct Response {
   // The byte ranges of that value the body uses, in order (first and last inclusive): one
   // covering the whole value for a 200, one per range for a 206. A store that can read part
   // of a value may read only these.
-  std::span<const internal::ByteRange> body_ranges() const {
-    return {slot_ranges_.items, slot_count_};
-  }
+  std::span<const ByteRange> body_ranges() const { return {slot_ranges_.items, slot_count_}; }
   // Puts the slices of `value`, the whole value stored under body_key(), into the body, and
   // clears body_key(). False, changing nothing, when `value` is not as long as the manifest
   // says (the store holds other bytes under that key). The body then points into `value`.
@@ -148,17 +150,19 @@ struct Response {
   // The value of the first field named `name` (exact case as the server writes it), or "".
   std::string_view header(std::string_view name) const;
 
-  // Used by the server and by adapters that build responses of their own; others only read.
+ private:
+  // The builder calls are the server's own (internal::ResponseBuilder, in server.cc): a
+  // program reads a Response, and makes one only with Server::Handle() or ErrorResponse().
+  friend struct internal::ResponseBuilder;
   void AddHeader(std::string_view name, std::string_view value);
   void AddBodyPiece(std::string_view bytes);
   // Copies `parts`, concatenated, into the response's own storage and returns a view of the
   // copy, or nullopt (storing nothing) when it does not fit. A copied Response re-points
   // such views when they were passed to AddHeader() or AddBodyPiece().
   std::optional<std::string_view> StoreText(std::initializer_list<std::string_view> parts);
-  // Used by the server: a body piece FillBody() will set to `range` of the value under `key`.
-  void AddBodyFromStore(std::string_view key, internal::ByteRange range);
+  // A body piece FillBody() will set to `range` of the value under `key`.
+  void AddBodyFromStore(std::string_view key, ByteRange range);
 
- private:
   void CopyFrom(const Response& other);
   std::string_view Rebase(std::string_view view, const Response& from) const;
 
@@ -177,7 +181,7 @@ struct Response {
   std::size_t text_size_ = 0;
   // Manifest-only builds: the pieces FillBody() sets, and the ranges they take.
   std::string_view body_key_;
-  Storage<internal::ByteRange, internal::kMaxRanges> slot_ranges_;
+  Storage<ByteRange, internal::kMaxRanges> slot_ranges_;
   Storage<std::uint8_t, internal::kMaxRanges> slot_pieces_;
   std::size_t slot_count_ = 0;
 };

@@ -18,6 +18,19 @@
 #include <cstdint>
 #include <string_view>
 
+namespace kv_assets {
+
+// One byte range of a representation, both ends inclusive (RFC 9110 §14.1.2 "first-pos" and
+// "last-pos"): what Response::body_ranges() names for a manifest-only build. No default
+// member initializers, here and in RangeSet: zeroing the unused slots on every request was a
+// tenth of a request's time.
+struct ByteRange {
+  std::uint64_t first;  // inclusive
+  std::uint64_t last;   // inclusive
+};
+
+}  // namespace kv_assets
+
 namespace kv_assets::internal {
 
 // Accept-Encoding (RFC 9110 §12.5.3), reduced to the codings the server can send.
@@ -56,12 +69,7 @@ bool IsStrongEntityTagMatch(std::string_view field, std::string_view etag);
 // bounds the multipart text a Response carries.
 inline constexpr std::size_t kMaxRanges = 8;
 
-// No default member initializers, here and in RangeSet: zeroing the unused slots on every
-// request was a tenth of a request's time.
-struct ByteRange {
-  std::uint64_t first;  // inclusive
-  std::uint64_t last;   // inclusive
-};
+using ::kv_assets::ByteRange;
 
 struct RangeSet {
   ByteRange ranges[kMaxRanges];  // [0, count) are set
