@@ -35,7 +35,7 @@ constexpr std::string_view Integrity(std::string_view path) {
   return example_assets::kManifest.assets[example_assets::kManifest.IndexOf(path)].integrity();
 }
 
-const kv_assets::Server kAssets(example_assets::kManifest);  // immutable: shared by all threads
+const kv_assets::Server kServer(example_assets::kManifest);  // immutable: shared by all threads
 
 // The home page: the compile-time checked links above, the import map (js/app.js imports
 // ./status.js, which it maps to a tagged URL), and every embedded file's URL (percent-encoded
@@ -164,11 +164,11 @@ int main(int argc, char** argv) {
   const std::optional<Flags> flags = ParseFlags(argc, argv);
   if (!flags.has_value()) return 2;
   boost::asio::io_context io;
-  std::optional<kv_assets::beast::AssetServer> server;
+  std::optional<kv_assets::beast::AssetServer> http_server;
   try {  // make_address: not an IP address; AssetServer: address in use and the like
     const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(flags->address),
                                                   flags->port);
-    server.emplace(io, endpoint, kAssets, Route, flags->options);
+    http_server.emplace(io, endpoint, kServer, Route, flags->options);
   } catch (const boost::system::system_error& e) {
     const bool bad_address = e.code() == boost::system::errc::invalid_argument;
     std::cerr << "kv-assets example: error: " << flags->address << ":" << flags->port << ": "
@@ -177,10 +177,10 @@ int main(int argc, char** argv) {
   }
   // Registered before the URL is printed: whoever reads it may signal right away.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&server](boost::system::error_code error, int) {
-    if (!error) server->Stop();
+  signals.async_wait([&http_server](boost::system::error_code error, int) {
+    if (!error) http_server->Stop();
   });
-  const auto local = server->local_endpoint();
+  const auto local = http_server->local_endpoint();
   const std::string host = local.address().to_string();
   std::cout << "kv-assets example: serving on http://"
             << (local.address().is_v6() ? "[" + host + "]" : host) << ":" << local.port() << "/"

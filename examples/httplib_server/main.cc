@@ -22,7 +22,7 @@
 
 namespace {
 
-const kv_assets::Server kAssets(example_assets::kManifest);
+const kv_assets::Server kServer(example_assets::kManifest);
 
 // Built once: the manifest cannot change while the program runs, and neither can the page or
 // its ETag (a hash of it), so a reload revalidates to a 304.
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   // Each keep-alive connection holds a pool thread until it closes; 0.11's default pool has 8.
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_keep_alive_max_count(1000);  // 0.11's default of 5 requests per connection is low
-  kv_assets::httplib::Mount(svr, kAssets);
+  kv_assets::httplib::Mount(svr, kServer);
   svr.Get("/", Home);
 
   // Signals are taken by a thread of their own: stop() is not safe in a signal handler.
