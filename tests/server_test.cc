@@ -356,32 +356,32 @@ TEST(Server, OnlyPathsUnderThePrefix) {
   EXPECT_EQ(Get("/css/a.css").status, 404);
   EXPECT_EQ(Get("/staticcss/a.css").status, 404);
   const Server server(kM);
-  EXPECT_TRUE(server.Owns("/static/css/a.css"));
-  EXPECT_TRUE(server.Owns("/static/"));
-  EXPECT_TRUE(server.Owns("http://h/static/x"));
-  EXPECT_FALSE(server.Owns("/static"));
-  EXPECT_FALSE(server.Owns("/"));
-  EXPECT_FALSE(server.Owns("/api/static/x"));
-  EXPECT_FALSE(server.Owns("*"));
+  EXPECT_TRUE(server.HandlesTarget("/static/css/a.css"));
+  EXPECT_TRUE(server.HandlesTarget("/static/"));
+  EXPECT_TRUE(server.HandlesTarget("http://h/static/x"));
+  EXPECT_FALSE(server.HandlesTarget("/static"));
+  EXPECT_FALSE(server.HandlesTarget("/"));
+  EXPECT_FALSE(server.HandlesTarget("/api/static/x"));
+  EXPECT_FALSE(server.HandlesTarget("*"));
 }
 
-// Found by tests/fuzz (fuzz_generator): with a prefix that needs percent-encoding, Owns()
+// Found by tests/fuzz (fuzz_generator): with a prefix that needs percent-encoding, HandlesTarget()
 // compared the encoded URL with the decoded prefix and disowned every URL of the manifest.
-TEST(Server, OwnsUrlsWhosePrefixIsPercentEncoded) {
+TEST(Server, HandlesTargetsWhosePrefixIsPercentEncoded) {
   Manifest m = kM;
   m.prefix = "/my static/\xC3\xBC/";
   const Server server(m);
-  EXPECT_TRUE(server.Owns("/my%20static/%C3%BC/css/a.css"));
-  EXPECT_TRUE(server.Owns("/my%20static/%c3%bc/"));
-  EXPECT_TRUE(server.Owns("/my static/\xC3\xBC/x"));
-  EXPECT_FALSE(server.Owns("/my%20static/%C3%B"));
-  EXPECT_FALSE(server.Owns("/my%2"));
-  EXPECT_FALSE(server.Owns("/my%zzstatic/"));
-  EXPECT_FALSE(server.Owns("/my%20static/%C3%BD/x"));
+  EXPECT_TRUE(server.HandlesTarget("/my%20static/%C3%BC/css/a.css"));
+  EXPECT_TRUE(server.HandlesTarget("/my%20static/%c3%bc/"));
+  EXPECT_TRUE(server.HandlesTarget("/my static/\xC3\xBC/x"));
+  EXPECT_FALSE(server.HandlesTarget("/my%20static/%C3%B"));
+  EXPECT_FALSE(server.HandlesTarget("/my%2"));
+  EXPECT_FALSE(server.HandlesTarget("/my%zzstatic/"));
+  EXPECT_FALSE(server.HandlesTarget("/my%20static/%C3%BD/x"));
   Manifest percent = kM;
   percent.prefix = "/a%20b/";  // a literal "%20" in the prefix is "%2520" in a URL
-  EXPECT_TRUE(Server(percent).Owns("/a%2520b/x"));
-  EXPECT_FALSE(Server(percent).Owns("/a%20b/x"));
+  EXPECT_TRUE(Server(percent).HandlesTarget("/a%2520b/x"));
+  EXPECT_FALSE(Server(percent).HandlesTarget("/a%20b/x"));
 }
 
 TEST(Server, VeryLongPathsAreNotFound) {

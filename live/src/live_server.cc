@@ -215,7 +215,9 @@ absl::StatusOr<std::unique_ptr<LiveServer>> LiveServer::Open(std::string folder,
 LiveServer::LiveServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 LiveServer::~LiveServer() = default;
 
-bool LiveServer::Owns(std::string_view target) const { return state_->empty_server->Owns(target); }
+bool LiveServer::HandlesTarget(std::string_view target) const {
+  return state_->empty_server->HandlesTarget(target);
+}
 
 LiveResponse LiveServer::Handle(const Request& request) const {
   const State& s = *state_;

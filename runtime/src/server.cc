@@ -67,7 +67,7 @@ struct TargetBytes {
 constexpr TargetBytes kTargetBytes;
 
 // ParseTarget(), and with `check_bytes` false the same split of any target whose form is
-// right, for Owns(): a target with a forbidden byte under the prefix is still the asset
+// right, for HandlesTarget(): a target with a forbidden byte under the prefix is still the asset
 // server's to refuse.
 std::optional<TargetParts> SplitTarget(std::string_view target, bool check_bytes) {
   // Plain loops: std::string_view::find_first_of calls memchr once per byte, which was half
@@ -307,7 +307,7 @@ void Response::CopyFrom(const Response& other) {
   std::copy_n(other.slot_pieces_.items, slot_count_, slot_pieces_.items);
 }
 
-bool Server::Owns(std::string_view target) const {
+bool Server::HandlesTarget(std::string_view target) const {
   const std::optional<std::string_view> path = TargetPath(target, /*check_bytes=*/false);
   if (!path.has_value()) return false;
   // The prefix as Handle() sees it, after percent-decoding: a prefix with a space or non-ASCII

@@ -76,8 +76,8 @@ class LiveServer final : public AssetSource {
   LiveServer(const LiveServer&) = delete;
   LiveServer& operator=(const LiveServer&) = delete;
 
-  // As Server::Owns(): whether `target` lies under the prefix.
-  bool Owns(std::string_view target) const override;
+  // As Server::HandlesTarget(): whether `target` lies under the prefix.
+  bool HandlesTarget(std::string_view target) const override;
 
   // Answers one request from the folder as it is now. Thread-safe.
   LiveResponse Handle(const Request& request) const;

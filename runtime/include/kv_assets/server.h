@@ -238,7 +238,7 @@ class Server {
   // answer it (anything else is the application's). Cheap: it percent-decodes only as much
   // of the path as the prefix is long, so that "/my%20static/x" is under "/my static/", as
   // the URLs in the manifest are.
-  bool Owns(std::string_view target) const;
+  bool HandlesTarget(std::string_view target) const;
 
   // Answers one request. Never fails: malformed paths are a 400, unknown names a 404, other
   // methods a 405 with Allow; malformed conditional, Range and Accept-Encoding fields are

@@ -29,7 +29,7 @@ class AssetSource {
  public:
   virtual ~AssetSource() = default;
   // Whether `target` is this source's to answer (its path lies under the prefix).
-  virtual bool Owns(std::string_view target) const = 0;
+  virtual bool HandlesTarget(std::string_view target) const = 0;
   // Answers one request; thread-safe.
   virtual SourcedResponse Answer(const Request& request) const = 0;
 };
@@ -38,7 +38,9 @@ class AssetSource {
 class EmbeddedSource final : public AssetSource {
  public:
   explicit EmbeddedSource(const Server& server) : server_(&server) {}
-  bool Owns(std::string_view target) const override { return server_->Owns(target); }
+  bool HandlesTarget(std::string_view target) const override {
+    return server_->HandlesTarget(target);
+  }
   SourcedResponse Answer(const Request& request) const override {
     return {server_->Handle(request), nullptr};
   }

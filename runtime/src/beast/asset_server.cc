@@ -161,7 +161,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       req.target(OriginForm(*parts));
     }
     const std::string_view target = ToStdView(req.target());
-    if (shared_->assets.Owns(target) || target == "*") {
+    if (shared_->assets.HandlesTarget(target) || target == "*") {
       JoinedFields joined;  // outlives `request`, as ToRequest() requires
       SourcedResponse answer = shared_->assets.Answer(ToRequest(req, joined));
       response_ = answer.response;

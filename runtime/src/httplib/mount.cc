@@ -137,7 +137,7 @@ HandlerResponse PreRoute(const AssetSource& assets, const ::httplib::Request& re
   if (!parts->authority.empty()) {
     ToOriginForm(const_cast<::httplib::Request&>(req), *parts);
   }
-  if (!assets.Owns(req.target)) return HandlerResponse::Unhandled;
+  if (!assets.HandlesTarget(req.target)) return HandlerResponse::Unhandled;
   Answer(assets, req, res);
   return HandlerResponse::Handled;
 }
@@ -151,7 +151,7 @@ bool IsUnlistedMethodForAssets(const AssetSource& assets, const ::httplib::Reque
     if (req.method == listed) return false;
   }
   return !req.method.empty() && (req.version == "HTTP/1.1" || req.version == "HTTP/1.0") &&
-         ParseTarget(req.target).has_value() && assets.Owns(req.target);
+         ParseTarget(req.target).has_value() && assets.HandlesTarget(req.target);
 }
 
 }  // namespace
@@ -167,7 +167,7 @@ bool AnswerRefusedRequest(const AssetSource& assets, const ::httplib::Request& r
   if (req.has_header("REMOTE_ADDR")) {
     // The one refusal of a request read whole: a Range it cannot parse, which it answers
     // with 416 and KvAssets ignores (RFC 9110 §14.2).
-    if (status != 416 || !assets.Owns(req.target)) return false;
+    if (status != 416 || !assets.HandlesTarget(req.target)) return false;
     res = ::httplib::Response();
     res.version = "HTTP/1.1";
     Answer(assets, req, res);
@@ -190,7 +190,7 @@ bool AnswerRefusedRequest(const AssetSource& assets, const ::httplib::Request& r
 // 304 or error answer has none on purpose (docs/http.md rule 25: HEAD answers as GET does).
 void PostRoute(const AssetSource& assets, const ::httplib::Request& req, ::httplib::Response& res) {
   if (req.method == "HEAD" && res.status != 200 && res.status != 206 &&
-      (req.target == "*" || assets.Owns(req.target))) {
+      (req.target == "*" || assets.HandlesTarget(req.target))) {
     res.headers.erase("Accept-Ranges");
   }
 }
