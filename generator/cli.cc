@@ -69,7 +69,7 @@ const FlagSpec* FindFlag(const CommandSpec& spec, std::string_view name) {
 
 absl::Status Misuse(const CommandSpec& spec, std::string_view what) {
   return absl::InvalidArgumentError(
-      absl::StrCat(Sv(what), "; see kv-assets ", Sv(spec.name), " --help"));
+      absl::StrCat(ToAbsl(what), "; see kv-assets ", ToAbsl(spec.name), " --help"));
 }
 
 }  // namespace
@@ -102,7 +102,7 @@ std::string OverallUsage() {
   std::string out =
       "kv-assets: embeds a folder of web assets in a C++ program (kv_assets_embed() runs it).\n"
       "kv-assets --version prints the version; kv-assets <command> --help, its usage.\n\n";
-  for (const CommandSpec& c : Commands()) absl::StrAppend(&out, Sv(c.usage));
+  for (const CommandSpec& c : Commands()) absl::StrAppend(&out, ToAbsl(c.usage));
   return out;
 }
 
@@ -141,11 +141,12 @@ absl::StatusOr<ParsedArgs> ParseArgs(const CommandSpec& spec,
     const std::string_view name = arg.substr(0, eq);
     const FlagSpec* flag = FindFlag(spec, name);
     if (flag == nullptr) {
-      return Misuse(spec, absl::StrCat(Sv(name), ": not a flag of kv-assets ", Sv(spec.name)));
+      return Misuse(spec,
+                    absl::StrCat(ToAbsl(name), ": not a flag of kv-assets ", ToAbsl(spec.name)));
     }
     if (!flag->takes_value) {
       if (eq != std::string_view::npos) {
-        return Misuse(spec, absl::StrCat(Sv(name), ": takes no value"));
+        return Misuse(spec, absl::StrCat(ToAbsl(name), ": takes no value"));
       }
       out.flags.emplace_back(std::string(name), "");
     } else if (eq != std::string_view::npos) {
@@ -153,8 +154,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(const CommandSpec& spec,
     } else if (i + 1 < args.size() && !args[i + 1].starts_with("--")) {
       out.flags.emplace_back(std::string(name), std::string(args[++i]));
     } else {
-      return Misuse(spec, absl::StrCat(Sv(name), ": needs a value (", Sv(name), "=VALUE or ",
-                                       Sv(name), " VALUE)"));
+      return Misuse(spec, absl::StrCat(ToAbsl(name), ": needs a value (", ToAbsl(name),
+                                       "=VALUE or ", ToAbsl(name), " VALUE)"));
     }
   }
   return out;

@@ -64,7 +64,7 @@ BrotliEncoderMode BrotliModeFor(Compressibility kind) {
 
 absl::Status EncoderError(Coding coding, std::string_view what) {
   return absl::ResourceExhaustedError(
-      absl::StrCat("cannot compress with ", Sv(CodingName(coding)), ": ", Sv(what)));
+      absl::StrCat("cannot compress with ", ToAbsl(CodingName(coding)), ": ", ToAbsl(what)));
 }
 
 absl::StatusOr<std::string> Gzip(std::string_view in, int level) {
@@ -352,7 +352,7 @@ absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
 absl::StatusOr<std::vector<Coding>> ParseCodings(std::string_view list) {
   std::vector<Coding> codings;
   if (list == "none") return codings;
-  for (const absl::string_view token : absl::StrSplit(Sv(list), ',')) {
+  for (const absl::string_view token : absl::StrSplit(ToAbsl(list), ',')) {
     if (token == "gzip") {
       codings.push_back(Coding::kGzip);
     } else if (token == "br") {
@@ -387,7 +387,7 @@ std::string CacheEntryName(const Digest& digest, Coding coding, Compressibility 
                            CompressLevel level) {
   const std::string settings = Settings(coding, kind, level);
   return absl::StrCat(absl::Hex(digest.high, absl::kZeroPad16),
-                      absl::Hex(digest.low, absl::kZeroPad16), "-", Sv(CodingName(coding)), "-",
+                      absl::Hex(digest.low, absl::kZeroPad16), "-", ToAbsl(CodingName(coding)), "-",
                       absl::Hex(XXH3_64bits(settings.data(), settings.size()), absl::kZeroPad16));
 }
 

@@ -86,9 +86,10 @@ std::string SharedCacheDir(const CacheEnvironment& env) {
     return ec ? "" : path.lexically_normal().string();
   }
   if (!Absolute(env.xdg_cache_home).empty()) {
-    return absl::StrCat(Sv(Absolute(env.xdg_cache_home)), "/kv-assets");
+    return absl::StrCat(ToAbsl(Absolute(env.xdg_cache_home)), "/kv-assets");
   }
-  if (!Absolute(env.home).empty()) return absl::StrCat(Sv(Absolute(env.home)), "/.cache/kv-assets");
+  if (!Absolute(env.home).empty())
+    return absl::StrCat(ToAbsl(Absolute(env.home)), "/.cache/kv-assets");
   return "";
 }
 
@@ -112,10 +113,10 @@ absl::StatusOr<std::uint64_t> ParseByteSize(std::string_view text) {
     if (unit != 1) digits.remove_suffix(1);
   }
   std::uint64_t value = 0;
-  if (digits.empty() || !IsDigits(digits) || !absl::SimpleAtoi(Sv(digits), &value) ||
+  if (digits.empty() || !IsDigits(digits) || !absl::SimpleAtoi(ToAbsl(digits), &value) ||
       value > UINT64_MAX / unit) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Sv(text), ": expected a size in bytes, such as 1073741824, 512M or 2G"));
+        absl::StrCat(ToAbsl(text), ": expected a size in bytes, such as 1073741824, 512M or 2G"));
   }
   return value * unit;
 }

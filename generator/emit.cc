@@ -239,7 +239,7 @@ std::string VariantArray(const std::vector<HashedFile>& files, const BlobLayout&
     }
     for (const EncodedVariant& v : f.variants) {
       absl::StrAppend(&out, "    {kStrings, ", RefLiteral(etags[i]), ", ",
-                      Sv(CodingEnumerator(v.coding)), ", ", layout.variants[i], ", ",
+                      ToAbsl(CodingEnumerator(v.coding)), ", ", layout.variants[i], ", ",
                       v.bytes.size(), keys.empty() ? "" : ", " + RefLiteral(keys[i]), "},\n");
       ++i;
     }
@@ -316,7 +316,7 @@ std::string HeaderTop(const std::vector<HashedFile>& files, const BlobLayout& la
       " bytes, served under ", options.prefix, in_store ? "; bodies in the store" : "",
       "\n"
       "#ifndef ",
-      Sv(guard), "\n#define ", Sv(guard),
+      ToAbsl(guard), "\n#define ", ToAbsl(guard),
       "\n\n"
       "#include <array>\n#include <cstddef>\n#include <cstdint>\n#include <string_view>\n\n"
       "#include \"kv_assets/manifest.h\"\n\n");
@@ -324,7 +324,7 @@ std::string HeaderTop(const std::vector<HashedFile>& files, const BlobLayout& la
     absl::StrAppend(&out,
                     "// The bodies, defined in the matching .cc, with their exact size (plus a "
                     "NUL).\nextern \"C\" const char ",
-                    Sv(symbol), "[", layout.size + 1, "];\n\n");
+                    ToAbsl(symbol), "[", layout.size + 1, "];\n\n");
   }
   return out;
 }
@@ -383,9 +383,9 @@ std::string ImportMap(const std::vector<HashedFile>& files, const Strings& strin
     if (!IsModuleScript(files[i].source.path)) continue;
     const std::string_view url = strings.table.View(strings.assets[i].url);
     const std::string untagged = UrlEncodePath(absl::StrCat(options.prefix, files[i].source.path));
-    absl::StrAppend(&imports, imports.empty() ? "\n" : ",\n", "    \"", untagged, "\": \"", Sv(url),
-                    "\"");
-    absl::StrAppend(&integrity, integrity.empty() ? "\n" : ",\n", "    \"", Sv(url), "\": \"",
+    absl::StrAppend(&imports, imports.empty() ? "\n" : ",\n", "    \"", untagged, "\": \"",
+                    ToAbsl(url), "\"");
+    absl::StrAppend(&integrity, integrity.empty() ? "\n" : ",\n", "    \"", ToAbsl(url), "\": \"",
                     files[i].integrity, "\"");
   }
   const std::string json =
@@ -405,7 +405,7 @@ std::string HeaderBottom(const std::vector<HashedFile>& files, const Strings& st
                          std::string_view manifest_id) {
   const bool in_store = !options.store_namespace.empty();
   return absl::StrCat("inline constexpr ::kv_assets::Manifest kManifest{",
-                      CppStringLiteral(options.prefix), ", kAssets, kByTagged, ", Sv(symbol),
+                      CppStringLiteral(options.prefix), ", kAssets, kByTagged, ", ToAbsl(symbol),
                       ", kVariants};\n\n", in_store ? StoreConstants(options, manifest_id) : "",
                       ImportMap(files, strings, options),
                       "// The URL to link to for `path`, e.g. Tag(\"css/style.css\") ->\n"
@@ -481,7 +481,7 @@ std::string Source(std::string_view blob, const BlobLayout& layout, const EmitOp
 }  // namespace
 
 std::string VariantEtag(std::string_view etag, Coding coding, CompressLevel level) {
-  return absl::StrCat(Sv(etag.substr(0, etag.size() - 1)), "-", Sv(CodingName(coding)),
+  return absl::StrCat(ToAbsl(etag.substr(0, etag.size() - 1)), "-", ToAbsl(CodingName(coding)),
                       level == CompressLevel::kFast ? "-fast" : "", "\"");
 }
 
@@ -533,7 +533,7 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
     if (!inserted) {
       return absl::AlreadyExistsError(absl::StrCat(f.source.abs_path, ": its tagged name ",
                                                    f.tagged_path, " is also the name of ",
-                                                   Sv(it->second), "; rename one of them"));
+                                                   ToAbsl(it->second), "; rename one of them"));
     }
   }
 

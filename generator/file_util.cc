@@ -75,8 +75,8 @@ void SetWriteFaultForTesting(WriteFault fault) { write_fault = fault; }
 }  // namespace internal
 
 absl::Status ErrnoToStatus(int err, std::string_view path, std::string_view what) {
-  return absl::Status(CodeFor(err), absl::StrCat(Sv(path), ": ", Sv(what), what.empty() ? "" : ": ",
-                                                 std::strerror(err)));
+  return absl::Status(CodeFor(err), absl::StrCat(ToAbsl(path), ": ", ToAbsl(what),
+                                                 what.empty() ? "" : ": ", std::strerror(err)));
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {

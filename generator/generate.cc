@@ -134,7 +134,8 @@ absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files,
     if (it == etags.end() || it->second == f.etag) continue;
     return absl::InternalError(absl::StrCat(
         f.source.abs_path, ": its tagged name ", f.tagged_path, " named other bytes (ETag ",
-        Sv(it->second), ") in the previous build, ", built, ", and would now name ETag ", f.etag,
+        ToAbsl(it->second), ") in the previous build, ", built, ", and would now name ETag ",
+        f.etag,
         "; caches keep a tagged URL for a year, so the build stops. Please report this "
         "as a kv-assets bug; removing ",
         built, " lets the build go on"));
@@ -187,7 +188,7 @@ std::string SummaryLine(std::string_view name, const GenerateReport& report) {
                            : 100.0 * static_cast<double>(report.bytes - report.smallest_bytes) /
                                  static_cast<double>(report.bytes);
   return absl::StrFormat(
-      "kv-assets: %s: %d files, %s; %d variants, %.0f %% saved; %d cached; %.1f s", Sv(name),
+      "kv-assets: %s: %d files, %s; %d variants, %.0f %% saved; %d cached; %.1f s", ToAbsl(name),
       report.files, Size(report.bytes), report.variants, saved, report.stats.from_cache,
       report.seconds);
 }
@@ -195,7 +196,7 @@ std::string SummaryLine(std::string_view name, const GenerateReport& report) {
 std::string ProgressLine(std::string_view name, const CompressProgress& progress,
                          Clock::duration elapsed) {
   const auto mb = [](std::uint64_t bytes) { return (bytes + 500'000) / 1'000'000; };
-  return absl::StrFormat("kv-assets: %s: compressing %d/%d files, %d/%d MB, %d s", Sv(name),
+  return absl::StrFormat("kv-assets: %s: compressing %d/%d files, %d/%d MB, %d s", ToAbsl(name),
                          progress.files_done.load(), progress.files_total.load(),
                          mb(progress.bytes_done.load()), mb(progress.bytes_total.load()),
                          std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());

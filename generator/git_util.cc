@@ -26,7 +26,7 @@ void InitLibgit2Once() {
 
 absl::Status GitError(std::string_view what, std::string_view path) {
   const git_error* err = git_error_last();
-  return absl::InternalError(absl::StrCat(Sv(path), ": ", Sv(what), ": ",
+  return absl::InternalError(absl::StrCat(ToAbsl(path), ": ", ToAbsl(what), ": ",
                                           err != nullptr ? err->message : "unknown libgit2 error"));
 }
 

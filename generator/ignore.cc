@@ -70,13 +70,13 @@ bool IsFile(const std::string& path) {
 constexpr std::string_view kScratchTop = "top";
 std::string InScratch(std::string_view path_in_worktree) {
   if (path_in_worktree.empty()) return std::string(kScratchTop);
-  return absl::StrCat(Sv(kScratchTop), "/", Sv(path_in_worktree));
+  return absl::StrCat(ToAbsl(kScratchTop), "/", ToAbsl(path_in_worktree));
 }
 
 std::string Join(std::string_view dir, std::string_view name) {
   if (dir.empty()) return std::string(name);
   if (name.empty()) return std::string(dir);
-  return absl::StrCat(Sv(dir), "/", Sv(name));
+  return absl::StrCat(ToAbsl(dir), "/", ToAbsl(name));
 }
 
 }  // namespace
@@ -112,9 +112,9 @@ std::string RebaseIgnoreRules(std::string_view rules, std::string_view dir) {
           if (negated) out.pop_back();
           continue;
         }
-        absl::StrAppend(&out, base, "/", Sv(body));
+        absl::StrAppend(&out, base, "/", ToAbsl(body));
       } else {
-        absl::StrAppend(&out, base, "/**/", Sv(body));
+        absl::StrAppend(&out, base, "/**/", ToAbsl(body));
       }
     }
     out.push_back('\n');
@@ -311,7 +311,7 @@ absl::Status IgnoreRules::AddRuleFile(const std::string& path, std::string_view 
 }
 
 absl::Status IgnoreRules::EnterDirectory(std::string_view dir) {
-  const std::string abs = dir.empty() ? root_ : absl::StrCat(root_, "/", Sv(dir));
+  const std::string abs = dir.empty() ? root_ : absl::StrCat(root_, "/", ToAbsl(dir));
   const std::string in_tree = Join(root_in_worktree_, dir);
   KV_ASSETS_RETURN_IF_ERROR(AddRuleFile(abs + "/.gitignore", in_tree));
   return AddRuleFile(abs + "/.ignore", in_tree);

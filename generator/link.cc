@@ -190,7 +190,7 @@ std::string RemoveDotSegments(std::string_view path) {
     start = slash + 1;
   }
   std::string out;
-  for (const std::string_view segment : kept) absl::StrAppend(&out, "/", Sv(segment));
+  for (const std::string_view segment : kept) absl::StrAppend(&out, "/", ToAbsl(segment));
   return out.empty() ? "/" : out;
 }
 
@@ -253,7 +253,7 @@ Resolved Resolve(std::string_view from, std::string_view written, std::string_vi
   const std::string url = RemoveDotSegments(
       written.starts_with('/')
           ? EncodeLikeABrowser(written)
-          : absl::StrCat(UrlEncodePath(absl::StrCat(Sv(prefix), Sv(Folder(from)))),
+          : absl::StrCat(UrlEncodePath(absl::StrCat(ToAbsl(prefix), ToAbsl(Folder(from)))),
                          EncodeLikeABrowser(written)));
   const std::optional<std::string> decoded = internal::DecodedTargetPath(url);
   if (!decoded.has_value()) return {Resolved::Kind::kRefused, url};
@@ -284,7 +284,7 @@ std::vector<Ref> FindReferences(const std::vector<HashedFile>& files, std::size_
                                    ? absl::StrCat("no file ", r.name, " in the asset folder")
                                    : absl::StrCat("the server refuses ", r.name, " (400)");
       warnings.push_back(absl::StrCat(file.source.abs_path, ":", ref.at.line,
-                                      ": warning: ", Sv(url), ": ", what, "; left as written"));
+                                      ": warning: ", ToAbsl(url), ": ", what, "; left as written"));
     }
   }
   return refs;
@@ -345,9 +345,9 @@ std::string NewReference(const Ref& ref, const HashedFile& target, const LinkOpt
   const std::string_view suffix = url.substr(cut);
   std::string name = ref.root_relative
                          ? UrlEncodePath(absl::StrCat(options.prefix, target.tagged_path))
-                         : absl::StrCat(Sv(Folder(url.substr(0, cut))),
+                         : absl::StrCat(ToAbsl(Folder(url.substr(0, cut))),
                                         UrlEncodePath(FileName(target.tagged_path)));
-  return absl::StrCat(name, Sv(suffix));
+  return absl::StrCat(name, ToAbsl(suffix));
 }
 
 std::string JsonQuoted(std::string_view s) {
@@ -401,7 +401,7 @@ void TagCycle(const std::vector<std::size_t>& members, std::vector<HashedFile>& 
   for (const std::size_t m : members) {
     for (const Ref& r : refs[m]) rooted |= r.root_relative && !outside(r.target);
   }
-  std::string seed = absl::StrCat(Sv(kCycleSeedVersion), "\n", rooted ? options.prefix : "");
+  std::string seed = absl::StrCat(ToAbsl(kCycleSeedVersion), "\n", rooted ? options.prefix : "");
   for (const std::size_t m : members) {
     const std::string partial = Rewrite(files[m].content, refs[m], files, options, outside);
     absl::StrAppend(&seed, "\n", files[m].source.path, "\n", partial.size(), "\n", partial);

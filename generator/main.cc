@@ -274,7 +274,7 @@ absl::Status PruneOnly(const EmitOptions& emit, const SyncFlags& flags) {
 absl::StatusOr<ManifestData> ReadManifestFile(const std::string& source) {
   std::string json_path = source;
   if (source.ends_with(".h")) {
-    json_path = absl::StrCat(Sv(source).substr(0, source.size() - 2), ".manifest.json");
+    json_path = absl::StrCat(ToAbsl(source).substr(0, source.size() - 2), ".manifest.json");
   } else if (!source.ends_with(".json")) {
     return absl::InvalidArgumentError(absl::StrCat(
         source, ": dump reads a generated header (<name>.h), a manifest (.json) or a store URL"));
@@ -339,7 +339,7 @@ namespace {
 absl::Status Dispatch(std::span<const std::string_view> args) {
   const CommandSpec* spec = FindCommand(args[0]);
   if (spec == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(args[0]), ": unknown command"));
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(args[0]), ": unknown command"));
   }
   KV_ASSETS_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseArgs(*spec, args.subspan(1)));
   if (parsed.help) {

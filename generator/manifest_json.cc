@@ -20,29 +20,29 @@ std::string Q(std::string_view s) { return json::Quote(s); }
 }  // namespace
 
 std::string AssetKey(std::string_view ns, std::string_view tagged_path) {
-  return absl::StrCat(Sv(ns), "/", Sv(tagged_path));
+  return absl::StrCat(ToAbsl(ns), "/", ToAbsl(tagged_path));
 }
 
 std::string VariantKey(std::string_view asset_key, Coding coding, std::string_view encoded) {
   const std::string vtag = DigestToBase64Url(HashBytes(encoded)).substr(0, kTagLength);
-  return absl::StrCat(Sv(asset_key), ".", vtag, ".", Sv(CodingName(coding)));
+  return absl::StrCat(ToAbsl(asset_key), ".", vtag, ".", ToAbsl(CodingName(coding)));
 }
 
 std::string ManifestKey(std::string_view ns, std::string_view id) {
-  return absl::StrCat(Sv(ns), "/.kv-assets/manifests/", Sv(id), ".json");
+  return absl::StrCat(ToAbsl(ns), "/.kv-assets/manifests/", ToAbsl(id), ".json");
 }
 
 std::string ReleasesKey(std::string_view ns) {
-  return absl::StrCat(Sv(ns), "/.kv-assets/releases.json");
+  return absl::StrCat(ToAbsl(ns), "/.kv-assets/releases.json");
 }
 
-std::string NamespacePrefix(std::string_view ns) { return absl::StrCat(Sv(ns), "/"); }
+std::string NamespacePrefix(std::string_view ns) { return absl::StrCat(ToAbsl(ns), "/"); }
 
 absl::StatusOr<Coding> CodingFromName(std::string_view name) {
   for (Coding c : {Coding::kGzip, Coding::kBrotli, Coding::kZstd}) {
     if (CodingName(c) == name) return c;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown coding '", Sv(name), "'"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown coding '", ToAbsl(name), "'"));
 }
 
 ManifestData BuildManifest(const std::vector<HashedFile>& files, const EmitOptions& options) {
@@ -124,7 +124,7 @@ absl::StatusOr<ManifestData> ManifestFromJson(std::string_view text) {
   if (!v.ok()) return v.status();
   if (v->Get("format").string() != kFormat) {
     return absl::InvalidArgumentError(
-        absl::StrCat("not a kv-assets manifest (\"format\" is not \"", Sv(kFormat), "\")"));
+        absl::StrCat("not a kv-assets manifest (\"format\" is not \"", ToAbsl(kFormat), "\")"));
   }
   ManifestData m;
   m.name = v->Get("name").string();
@@ -133,7 +133,7 @@ absl::StatusOr<ManifestData> ManifestFromJson(std::string_view text) {
                         bool number) -> absl::Status {
     const json::Value& f = o.Get(name);
     if (number ? f.is_int() : f.is_string()) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat("asset ", index, ": \"", Sv(name),
+    return absl::InvalidArgumentError(absl::StrCat("asset ", index, ": \"", ToAbsl(name),
                                                    "\" is missing or not a ",
                                                    number ? "whole number" : "string"));
   };

@@ -167,11 +167,11 @@ absl::Status CheckUrlPrefix(std::string_view prefix) {
     if (segment.empty()) return absl::InvalidArgumentError("has an empty segment (\"//\")");
     if (segment == "." || segment == "..") {
       return absl::InvalidArgumentError(
-          absl::StrCat("has a \"", Sv(segment), "\" segment, which the server refuses"));
+          absl::StrCat("has a \"", ToAbsl(segment), "\" segment, which the server refuses"));
     }
     if (absl::Status s = CheckServableName(segment); !s.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("segment \"", Sv(segment), "\": ", s.message()));
+          absl::StrCat("segment \"", ToAbsl(segment), "\": ", s.message()));
     }
   }
   return absl::OkStatus();

@@ -66,7 +66,7 @@ absl::StatusOr<ServeOptions> ReadServeOptions(const ParsedArgs& args) {
 std::string UrlOf(const net::ip::tcp::endpoint& at, std::string_view prefix) {
   const std::string host = at.address().is_v6() ? absl::StrCat("[", at.address().to_string(), "]")
                                                 : at.address().to_string();
-  return absl::StrCat("http://", host, ":", at.port(), Sv(prefix));
+  return absl::StrCat("http://", host, ":", at.port(), ToAbsl(prefix));
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 // std::string_view; the generator uses std::string_view throughout and converts here.
 //
 // Example:
-//   absl::StrCat("prefix ", Sv(some_std_string_view));
+//   absl::StrCat("prefix ", ToAbsl(some_std_string_view));
 
 #ifndef KV_ASSETS_GENERATOR_STRINGS_H_
 #define KV_ASSETS_GENERATOR_STRINGS_H_
@@ -15,7 +15,9 @@
 
 namespace kv_assets::gen {
 
-inline absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+inline absl::string_view ToAbsl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 
 }  // namespace kv_assets::gen
 

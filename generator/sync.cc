@@ -94,7 +94,7 @@ absl::Status CheckIntegrity(const StoredBody& body,
   const std::string actual = Integrity(body.bytes);
   if (actual == it->second) return absl::OkStatus();
   return absl::DataLossError(absl::StrCat(body.key, ": the bytes to upload have integrity ", actual,
-                                          ", the manifest says ", Sv(it->second),
+                                          ", the manifest says ", ToAbsl(it->second),
                                           "; nothing uploaded"));
 }
 
@@ -222,7 +222,7 @@ absl::StatusOr<PruneReport> Prune(KeyValueStore& store, const PruneOptions& opti
   if (releases.empty() && options.also_keep == nullptr) {
     // Without a list of releases nothing is known to be unused.
     return absl::FailedPreconditionError(
-        absl::StrCat(store.url(), ": no release of ", Sv(options.ns), " is recorded (",
+        absl::StrCat(store.url(), ": no release of ", ToAbsl(options.ns), " is recorded (",
                      ReleasesKey(options.ns), "); nothing pruned"));
   }
   const std::size_t keep = static_cast<std::size_t>(std::max(0, options.keep)) + 1;

@@ -49,7 +49,7 @@ bool SplitTag(std::string_view path, std::string& untagged, std::string& tag) {
   for (const char c : t) {
     if (!IsBase64Url(c)) return false;
   }
-  untagged = absl::StrCat(gen::Sv(path.substr(0, dot)), gen::Sv(path.substr(end)));
+  untagged = absl::StrCat(gen::ToAbsl(path.substr(0, dot)), gen::ToAbsl(path.substr(end)));
   tag = std::string(t);
   return true;
 }
@@ -251,7 +251,7 @@ absl::StatusOr<std::string> LiveServer::Tag(std::string_view path) const {
   if (!found.error.ok()) return found.error;
   if (found.version == nullptr || found.stale_tag || found.version->file().source.path != path) {
     return absl::NotFoundError(
-        absl::StrCat("no file \"", gen::Sv(path), "\" is served from ", state_->root));
+        absl::StrCat("no file \"", gen::ToAbsl(path), "\" is served from ", state_->root));
   }
   return std::string(found.version->url());
 }

@@ -88,7 +88,7 @@ absl::Status ServedNames::Enter(std::string_view dir) {
   if (entered_.contains(dir)) return absl::OkStatus();
   if (!dir.empty()) KV_ASSETS_RETURN_IF_ERROR(Enter(Parent(dir)));
   KV_ASSETS_RETURN_IF_ERROR(rules_->EnterDirectory(dir));
-  const std::string abs = dir.empty() ? root_ : absl::StrCat(root_, "/", gen::Sv(dir));
+  const std::string abs = dir.empty() ? root_ : absl::StrCat(root_, "/", gen::ToAbsl(dir));
   Watch(abs + "/.gitignore");
   Watch(abs + "/.ignore");
   entered_.emplace(dir);

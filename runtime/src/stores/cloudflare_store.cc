@@ -29,7 +29,7 @@
 namespace kv_assets::internal {
 namespace {
 
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr std::size_t kMaxPairs = 10000;               // per bulk write or delete
 constexpr std::size_t kMaxRequestBytes = 100'000'000;  // "100 megabytes", the smaller reading
@@ -68,7 +68,7 @@ std::size_t ReadHeader(char* data, std::size_t size, std::size_t n, void* out) {
              (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
         value.remove_suffix(1);
       long seconds = 0;
-      if (absl::SimpleAtoi(Sv(value), &seconds) && seconds >= 0) {
+      if (absl::SimpleAtoi(ToAbsl(value), &seconds) && seconds >= 0) {
         static_cast<HttpResult*>(out)->retry_after_seconds = seconds;
       }
     }
@@ -110,11 +110,12 @@ class CloudflareStore final : public KeyValueStore {
 
   absl::Status CheckEntry(std::string_view key, std::uint64_t size) const override {
     if (key.size() > kMaxKeyBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(url_, ": key ", Sv(key), " is ", key.size(),
-                                                     " bytes; Workers KV allows ", kMaxKeyBytes));
+      return absl::InvalidArgumentError(absl::StrCat(url_, ": key ", ToAbsl(key), " is ",
+                                                     key.size(), " bytes; Workers KV allows ",
+                                                     kMaxKeyBytes));
     }
     if (size > kMaxValueBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(url_, ": ", Sv(key), ": ", size,
+      return absl::InvalidArgumentError(absl::StrCat(url_, ": ", ToAbsl(key), ": ", size,
                                                      " bytes; Workers KV values are at most ",
                                                      kMaxValueBytes, " (25 MiB)"));
     }
@@ -127,7 +128,7 @@ class CloudflareStore final : public KeyValueStore {
                                            std::min(2, max_attempts_));
     if (!r.ok()) return r.status();
     if (r->status == 404) {
-      return absl::NotFoundError(absl::StrCat(url_, ": ", Sv(key), ": no such key"));
+      return absl::NotFoundError(absl::StrCat(url_, ": ", ToAbsl(key), ": no such key"));
     }
     if (r->status != 200) return HttpError(*r, key);
     return StoreValue(std::move(r->body));
@@ -219,7 +220,7 @@ class CloudflareStore final : public KeyValueStore {
     absl::StatusOr<json::Value> reply = json::Parse(r->body);
     if (!reply.ok() || !reply->Get("success").boolean()) {
       return absl::InternalError(
-          absl::StrCat(url_, ": ", Sv(what), ": the API answered ", ApiErrors(r->body)));
+          absl::StrCat(url_, ": ", ToAbsl(what), ": the API answered ", ApiErrors(r->body)));
     }
     return reply;
   }
@@ -238,7 +239,7 @@ class CloudflareStore final : public KeyValueStore {
 
   absl::Status HttpError(const HttpResult& r, std::string_view what) const {
     const std::string message =
-        absl::StrCat(url_, ": ", Sv(what), ": HTTP ", r.status, " ", ApiErrors(r.body));
+        absl::StrCat(url_, ": ", ToAbsl(what), ": HTTP ", r.status, " ", ApiErrors(r.body));
     if (r.status == 401 || r.status == 403) return absl::PermissionDeniedError(message);
     if (r.status == 404) return absl::NotFoundError(message);
     if (r.status == 429) return absl::ResourceExhaustedError(message);
@@ -269,7 +270,7 @@ class CloudflareStore final : public KeyValueStore {
     Curl curl = TakeHandle();
     if (curl == nullptr)
       return absl::ResourceExhaustedError(absl::StrCat(url_, ": curl_easy_init"));
-    const std::string target = absl::StrCat(base_, Sv(path));
+    const std::string target = absl::StrCat(base_, ToAbsl(path));
     HttpResult result;
     curl_slist* headers = nullptr;
     headers = curl_slist_append(headers, auth_.c_str());
@@ -303,8 +304,8 @@ class CloudflareStore final : public KeyValueStore {
     GiveBack(std::move(curl));
     if (code != CURLE_OK) {
       const std::string message =
-          absl::StrCat(url_, ": ", Sv(method), " ", Sv(path.substr(0, path.find('?'))), ": ",
-                       curl_easy_strerror(code));
+          absl::StrCat(url_, ": ", ToAbsl(method), " ", ToAbsl(path.substr(0, path.find('?'))),
+                       ": ", curl_easy_strerror(code));
       if (code == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError(message);
       return absl::UnavailableError(message);
     }
@@ -356,15 +357,15 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenCloudflareStore(std::string_v
                                                                    const StoreOptions& options) {
   if (!IsIdentifier(account) || !IsIdentifier(namespace_id)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Sv(url), ": expected cloudflare-kv://<account-id>/<namespace-id>"));
+        absl::StrCat(ToAbsl(url), ": expected cloudflare-kv://<account-id>/<namespace-id>"));
   }
   std::string token = options.cloudflare_token;
   if (token.empty()) {
     if (const char* env = std::getenv("CLOUDFLARE_API_TOKEN"); env != nullptr) token = env;
   }
   if (token.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Sv(url), ": set CLOUDFLARE_API_TOKEN to an API token with Workers KV access"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        ToAbsl(url), ": set CLOUDFLARE_API_TOKEN to an API token with Workers KV access"));
   }
   std::string api = options.cloudflare_api_url;
   if (api.empty()) {
@@ -376,7 +377,8 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenCloudflareStore(std::string_v
   std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   return std::make_unique<CloudflareStore>(
       std::string(url),
-      absl::StrCat(api, "/accounts/", Sv(account), "/storage/kv/namespaces/", Sv(namespace_id)),
+      absl::StrCat(api, "/accounts/", ToAbsl(account), "/storage/kv/namespaces/",
+                   ToAbsl(namespace_id)),
       std::move(token), options);
 }
 

@@ -35,10 +35,11 @@ namespace fs = std::filesystem;
 constexpr std::string_view kTempFolder = ".kv-tmp";
 constexpr std::chrono::hours kStaleTemp(1);
 
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 absl::Status ErrnoError(int err, std::string_view url, std::string_view what) {
-  const std::string message = absl::StrCat(Sv(url), ": ", Sv(what), ": ", std::strerror(err));
+  const std::string message =
+      absl::StrCat(ToAbsl(url), ": ", ToAbsl(what), ": ", std::strerror(err));
   switch (err) {
     case ENOENT:
       return absl::NotFoundError(message);
@@ -72,7 +73,7 @@ class DirStore final : public KeyValueStore {
     }
     if (!S_ISREG(st.st_mode)) {
       ::close(fd);
-      return absl::NotFoundError(absl::StrCat(url_, ": ", Sv(key), ": not a file"));
+      return absl::NotFoundError(absl::StrCat(url_, ": ", ToAbsl(key), ": not a file"));
     }
     const std::size_t size = static_cast<std::size_t>(st.st_size);
     if (size == 0) {
@@ -199,7 +200,7 @@ class DirStore final : public KeyValueStore {
     }
     if (ok) return absl::OkStatus();
     return absl::InvalidArgumentError(
-        absl::StrCat(url_, ": '", Sv(key), "' cannot be a key of a folder store"));
+        absl::StrCat(url_, ": '", ToAbsl(key), "' cannot be a key of a folder store"));
   }
 
   std::string url_;
@@ -213,7 +214,7 @@ class DirStore final : public KeyValueStore {
 absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenDirStore(std::string_view url,
                                                             std::string_view path) {
   if (path.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(url), ": expected dir:<path>"));
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(url), ": expected dir:<path>"));
   }
   std::error_code ec;
   fs::path root = fs::absolute(fs::path(std::string(path)), ec).lexically_normal();

@@ -19,7 +19,7 @@
 namespace kv_assets::internal {
 namespace {
 
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 struct ContextDeleter {
   void operator()(redisContext* c) const { redisFree(c); }
@@ -71,7 +71,7 @@ class RedisStore final : public KeyValueStore {
       }
       GiveBack(*std::move(c));
       if (reply->type == REDIS_REPLY_NIL) {
-        return absl::NotFoundError(absl::StrCat(url_, ": ", Sv(key), ": no such key"));
+        return absl::NotFoundError(absl::StrCat(url_, ": ", ToAbsl(key), ": no such key"));
       }
       if (reply->type != REDIS_REPLY_STRING) return ReplyError(*reply, key);
       const std::string_view bytes(reply->str, reply->len);
@@ -194,7 +194,7 @@ class RedisStore final : public KeyValueStore {
   // The connection is dropped (its owner goes out of scope): after an I/O error its state is
   // unknown.
   absl::Status ConnectionError(const redisContext& c, std::string_view what) const {
-    const std::string message = absl::StrCat(url_, ": ", Sv(what), ": ", c.errstr);
+    const std::string message = absl::StrCat(url_, ": ", ToAbsl(what), ": ", c.errstr);
     if (c.err == REDIS_ERR_IO && (errno == EAGAIN || errno == ETIMEDOUT)) {
       return absl::DeadlineExceededError(message);
     }
@@ -207,9 +207,9 @@ class RedisStore final : public KeyValueStore {
     // Out of memory (maxmemory) or a server that is loading or read-only is a passing state.
     if (text.starts_with("OOM") || text.starts_with("LOADING") || text.starts_with("READONLY") ||
         text.starts_with("BUSY")) {
-      return absl::UnavailableError(absl::StrCat(url_, ": ", Sv(what), ": ", text));
+      return absl::UnavailableError(absl::StrCat(url_, ": ", ToAbsl(what), ": ", text));
     }
-    return absl::InternalError(absl::StrCat(url_, ": ", Sv(what), ": ", text));
+    return absl::InternalError(absl::StrCat(url_, ": ", ToAbsl(what), ": ", text));
   }
 
   std::string url_;
@@ -228,13 +228,13 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view u
                                                               const StoreOptions& options) {
   const auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Sv(url), ": ", Sv(why), " (expected redis://<host>[:<port>][/<db>])"));
+        absl::StrCat(ToAbsl(url), ": ", ToAbsl(why), " (expected redis://<host>[:<port>][/<db>])"));
   };
   std::string_view rest = authority;
   int db = 0;
   if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
     const std::string_view db_text = rest.substr(slash + 1);
-    if (!db_text.empty() && (!absl::SimpleAtoi(Sv(db_text), &db) || db < 0)) {
+    if (!db_text.empty() && (!absl::SimpleAtoi(ToAbsl(db_text), &db) || db < 0)) {
       return bad("the database is not a number");
     }
     rest = rest.substr(0, slash);
@@ -247,12 +247,12 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view u
     if (close == std::string_view::npos) return bad("unterminated IPv6 address");
     host = std::string(rest.substr(1, close - 1));
     rest.remove_prefix(close + 1);
-    if (rest.starts_with(':') && (!absl::SimpleAtoi(Sv(rest.substr(1)), &port))) {
+    if (rest.starts_with(':') && (!absl::SimpleAtoi(ToAbsl(rest.substr(1)), &port))) {
       return bad("the port is not a number");
     }
   } else if (const std::size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
     host = std::string(rest.substr(0, colon));
-    if (!absl::SimpleAtoi(Sv(rest.substr(colon + 1)), &port))
+    if (!absl::SimpleAtoi(ToAbsl(rest.substr(colon + 1)), &port))
       return bad("the port is not a number");
   }
   if (host.empty()) return bad("no host");
