@@ -162,8 +162,8 @@ double CostPerByte(Coding coding, CompressLevel level) {
 
 // What one (distinct content, coding) needs and gives.
 struct Job {
-  const HashedFile* file = nullptr;  // the first file with this content
-  std::size_t content = 0;           // which distinct content: an index into the run's counts
+  const PreparedFile* file = nullptr;  // the first file with this content
+  std::size_t content = 0;             // which distinct content: an index into the run's counts
   Compressibility kind = Compressibility::kNone;
   Coding coding = Coding::kGzip;
   std::string cache_name;
@@ -253,7 +253,7 @@ void RunJobs(std::vector<Job>& jobs, JobContext& context) {
 
 // One job per distinct (cache name) among the eligible files; `file_jobs[i]` lists file
 // i's jobs, `contents` the work per distinct content.
-std::vector<Job> PlanJobs(const std::vector<HashedFile>& files, const CompressOptions& options,
+std::vector<Job> PlanJobs(const std::vector<PreparedFile>& files, const CompressOptions& options,
                           std::vector<std::vector<std::size_t>>& file_jobs,
                           std::vector<ContentWork>& contents) {
   std::vector<Job> jobs;
@@ -311,7 +311,7 @@ absl::StatusOr<std::string> Encode(Coding coding, Compressibility kind, std::str
   return absl::InvalidArgumentError("unknown coding");
 }
 
-absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
+absl::StatusOr<CompressResult> Compress(std::vector<PreparedFile> files,
                                         const CompressOptions& options) {
   std::vector<std::vector<std::size_t>> file_jobs;
   std::vector<ContentWork> contents;

@@ -86,7 +86,7 @@ struct CompressStats {
 };
 
 struct CompressResult {
-  std::vector<HashedFile> files;  // the input, each with its `variants` filled in
+  std::vector<PreparedFile> files;  // the input, each with its `variants` filled in
   // Names (in CompressOptions::cache_dir) of the entries this run used, sorted.
   std::vector<std::string> cache_entries;
   CompressStats stats;
@@ -94,7 +94,7 @@ struct CompressResult {
 
 // Fills in every file's variants, smallest first (ties in Coding order). Fails, naming the
 // file, only when a compressor fails (it runs out of memory); never because of the cache.
-absl::StatusOr<CompressResult> Compress(std::vector<HashedFile> files,
+absl::StatusOr<CompressResult> Compress(std::vector<PreparedFile> files,
                                         const CompressOptions& options);
 
 // `content` encoded with `coding` and the settings above. Fails only when the compressor

@@ -172,7 +172,7 @@ constexpr std::size_t kPageAlignedMin = 64 * 1024;
 constexpr std::size_t kPage = 4096;
 
 // Lays the bodies end to end, then the variants, storing identical bytes once.
-BlobLayout Pack(const std::vector<HashedFile>& files, std::string& blob) {
+BlobLayout Pack(const std::vector<PreparedFile>& files, std::string& blob) {
   BlobLayout layout;
   std::map<Digest, std::uint64_t> stored;
   const auto store = [&](const Digest& digest, std::string_view bytes) {
@@ -188,12 +188,12 @@ BlobLayout Pack(const std::vector<HashedFile>& files, std::string& blob) {
     return offset;
   };
   std::string fingerprint_input;
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     layout.bodies.push_back(store(f.digest, f.content));
     absl::StrAppend(&fingerprint_input, f.source.path, "\n", f.etag, "\n", layout.bodies.back(),
                     "\n");
   }
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     for (const EncodedVariant& v : f.variants) {
       layout.variants.push_back(store(HashBytes(v.bytes), v.bytes));
       absl::StrAppend(&fingerprint_input, static_cast<int>(v.coding), " ", layout.variants.back(),
@@ -225,7 +225,7 @@ std::string RefLiteral(StringTable::Ref r) {
 }
 
 // The kVariants array: each asset's variants, assets in order, `etags` in the same order.
-std::string VariantArray(const std::vector<HashedFile>& files, const BlobLayout& layout,
+std::string VariantArray(const std::vector<PreparedFile>& files, const BlobLayout& layout,
                          const std::vector<StringTable::Ref>& etags,
                          const std::vector<StringTable::Ref>& keys) {
   std::string out = absl::StrCat("// Fields: strings, etag, coding, offset, size",
@@ -233,7 +233,7 @@ std::string VariantArray(const std::vector<HashedFile>& files, const BlobLayout&
                                  "inline constexpr std::array<::kv_assets::Variant, ", etags.size(),
                                  "> kVariants{{\n");
   std::size_t i = 0;
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     if (!f.variants.empty()) {
       absl::StrAppend(&out, "    // ", CppStringLiteral(f.source.path), "\n");
     }
@@ -248,9 +248,9 @@ std::string VariantArray(const std::vector<HashedFile>& files, const BlobLayout&
   return out;
 }
 
-std::size_t CountVariants(const std::vector<HashedFile>& files) {
+std::size_t CountVariants(const std::vector<PreparedFile>& files) {
   std::size_t n = 0;
-  for (const HashedFile& f : files) n += f.variants.size();
+  for (const PreparedFile& f : files) n += f.variants.size();
   return n;
 }
 
@@ -280,11 +280,11 @@ struct Strings {
 // then never evaluate a strlen per field, which made a few thousand entries cost seconds in
 // GCC and exceed Clang's constexpr step limit. Repeated strings (dates, content types) are
 // stored once, and a tagged path is the tail of its URL.
-Strings CollectStrings(const std::vector<HashedFile>& files, const EmitOptions& options) {
+Strings CollectStrings(const std::vector<PreparedFile>& files, const EmitOptions& options) {
   const bool in_store = !options.store_namespace.empty();
   Strings s;
   s.assets.reserve(files.size());
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     StringTable& t = s.table;
     s.assets.push_back(Strings::AssetRow{
         t.Add(f.source.path), t.Add(f.tagged_path),
@@ -293,7 +293,7 @@ Strings CollectStrings(const std::vector<HashedFile>& files, const EmitOptions& 
         t.Add(f.integrity),
         in_store ? t.Add(AssetKey(options.store_namespace, f.tagged_path)) : StringTable::Ref{}});
   }
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     for (const EncodedVariant& v : f.variants) {
       s.variant_etags.push_back(s.table.Add(VariantEtag(f.etag, v.coding, v.level)));
       if (in_store) {
@@ -306,7 +306,7 @@ Strings CollectStrings(const std::vector<HashedFile>& files, const EmitOptions& 
 }
 
 // The banner, the includes and the declaration of the bodies' symbol.
-std::string HeaderTop(const std::vector<HashedFile>& files, const BlobLayout& layout,
+std::string HeaderTop(const std::vector<PreparedFile>& files, const BlobLayout& layout,
                       const EmitOptions& options, std::string_view guard, std::string_view symbol) {
   const bool in_store = !options.store_namespace.empty();
   std::string out = absl::StrCat(
@@ -330,7 +330,7 @@ std::string HeaderTop(const std::vector<HashedFile>& files, const BlobLayout& la
 }
 
 // kAssets: one row per file, in path order.
-std::string AssetArray(const std::vector<HashedFile>& files, const Strings& strings,
+std::string AssetArray(const std::vector<PreparedFile>& files, const Strings& strings,
                        const BlobLayout& layout, const EmitOptions& options) {
   const bool in_store = !options.store_namespace.empty();
   std::string out = absl::StrCat(
@@ -343,7 +343,7 @@ std::string AssetArray(const std::vector<HashedFile>& files, const Strings& stri
   const auto ref = RefLiteral;
   std::size_t first_variant = 0;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    const HashedFile& f = files[i];
+    const PreparedFile& f = files[i];
     const Strings::AssetRow& r = strings.assets[i];
     const std::size_t count = f.variants.size();
     absl::StrAppend(&out, "    // ", CppStringLiteral(f.source.path), "\n    {kStrings, ",
@@ -376,7 +376,7 @@ bool IsModuleScript(std::string_view path) {
 // kImportMap: a page puts it in <script type="importmap">, so that a module's relative
 // imports ("./util.js", resolved against the untagged URL the browser derives from the
 // importing module's folder) load tagged, immutable URLs, checked by their integrity.
-std::string ImportMap(const std::vector<HashedFile>& files, const Strings& strings,
+std::string ImportMap(const std::vector<PreparedFile>& files, const Strings& strings,
                       const EmitOptions& options) {
   std::string imports, integrity;
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -400,7 +400,7 @@ std::string ImportMap(const std::vector<HashedFile>& files, const Strings& strin
 }
 
 // kManifest, the store's constants, kImportMap and Tag().
-std::string HeaderBottom(const std::vector<HashedFile>& files, const Strings& strings,
+std::string HeaderBottom(const std::vector<PreparedFile>& files, const Strings& strings,
                          const EmitOptions& options, std::string_view symbol,
                          std::string_view manifest_id) {
   const bool in_store = !options.store_namespace.empty();
@@ -422,7 +422,7 @@ std::string HeaderBottom(const std::vector<HashedFile>& files, const Strings& st
                       "}\n\n");
 }
 
-std::string Header(const std::vector<HashedFile>& files, const BlobLayout& layout,
+std::string Header(const std::vector<PreparedFile>& files, const BlobLayout& layout,
                    const std::vector<std::uint32_t>& by_tagged, const EmitOptions& options,
                    std::string_view manifest_id) {
   const std::string guard = absl::StrCat("KV_ASSETS_GENERATED_", options.name, "_H_");
@@ -503,7 +503,7 @@ std::string UrlEncodePath(std::string_view path) {
   return out;
 }
 
-std::int64_t LastModified(const HashedFile& file, const EmitOptions& options) {
+std::int64_t LastModified(const PreparedFile& file, const EmitOptions& options) {
   return std::min(file.last_modified, options.latest_last_modified);
 }
 
@@ -514,10 +514,10 @@ std::string CppStringLiteral(std::string_view bytes) {
   return out;
 }
 
-absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
+absl::StatusOr<GeneratedFiles> Emit(const std::vector<PreparedFile>& files,
                                     const std::vector<std::string>& watched,
                                     const EmitOptions& options) {
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     if (options.prefix.size() + f.tagged_path.size() > kv_assets::kMaxUrlPath) {
       return absl::InvalidArgumentError(
           absl::StrCat(f.source.abs_path, ": with the prefix and the tag its URL path is ",
@@ -527,8 +527,8 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
   }
   // Every name a request can use must mean one file.
   std::map<std::string_view, std::string_view> names;  // requested name -> file path
-  for (const HashedFile& f : files) names.emplace(f.source.path, f.source.path);
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) names.emplace(f.source.path, f.source.path);
+  for (const PreparedFile& f : files) {
     const auto [it, inserted] = names.emplace(f.tagged_path, f.source.path);
     if (!inserted) {
       return absl::AlreadyExistsError(absl::StrCat(f.source.abs_path, ": its tagged name ",
@@ -565,7 +565,7 @@ absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
     if (!out.blob_name.empty() && DepfileCanName(blob_path)) {
       absl::StrAppend(&out.depfile, " \\\n  ", DepfileEscape(blob_path));
     }
-    for (const HashedFile& f : files) {
+    for (const PreparedFile& f : files) {
       // CMake's depfile handling turns '\\' into '/', splits names at '"', and (rewriting it
       // for Ninja) drops the escapes of '$' and '#', and Ninja splits names at '?', '&' and
       // others, so such a name would never match and the build would regenerate every time

@@ -65,7 +65,7 @@ struct GeneratedFiles {
 
 // Fails, naming both paths, when a tagged name equals another file's name, since a request
 // for it would then be ambiguous; or when the options cannot form valid C++.
-absl::StatusOr<GeneratedFiles> Emit(const std::vector<HashedFile>& files,
+absl::StatusOr<GeneratedFiles> Emit(const std::vector<PreparedFile>& files,
                                     const std::vector<std::string>& watched,
                                     const EmitOptions& options);
 
@@ -80,7 +80,7 @@ std::string VariantEtag(std::string_view etag, Coding coding,
 std::string UrlEncodePath(std::string_view path);
 
 // The Last-Modified time `file` is served with under `options`: its last_modified, capped.
-std::int64_t LastModified(const HashedFile& file, const EmitOptions& options);
+std::int64_t LastModified(const PreparedFile& file, const EmitOptions& options);
 
 // Writes `files` into options.out_dir (and the depfile), then removes blobs of earlier runs.
 // Errors name the file: "<path>: cannot write: No space left on device".

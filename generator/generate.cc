@@ -89,11 +89,11 @@ std::string Size(std::uint64_t bytes) {
   return absl::StrFormat("%.1f MB", static_cast<double>(bytes) / 1e6);
 }
 
-GenerateReport Report(const std::vector<HashedFile>& files, const CompressStats& stats) {
+GenerateReport Report(const std::vector<PreparedFile>& files, const CompressStats& stats) {
   GenerateReport report;
   report.files = files.size();
   report.stats = stats;
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     report.bytes += f.content.size();
     report.variants += f.variants.size();
     report.smallest_bytes += f.variants.empty() ? f.content.size() : f.variants[0].bytes.size();
@@ -119,7 +119,7 @@ void LookAfterCache(const GenerateConfig& config, const Prepared& prepared) {
 // cycle is not the hash of its final bytes (generator/link.h), and this check turns any
 // mistake in how those are derived into a failed build instead of stale caches everywhere.
 // It compares with the manifest the previous run wrote, when there is one.
-absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files,
+absl::Status CheckTagsKeepTheirBytes(const std::vector<PreparedFile>& files,
                                      const EmitOptions& emit) {
   if (emit.out_dir.empty()) return absl::OkStatus();
   const std::string built = absl::StrCat(emit.out_dir, "/", emit.name, ".manifest.json");
@@ -129,7 +129,7 @@ absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files,
   if (!previous.ok()) return absl::OkStatus();  // not ours to judge
   std::map<std::string_view, std::string_view> etags;
   for (const ManifestAsset& a : previous->assets) etags.emplace(a.tagged_path, a.etag);
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     const auto it = etags.find(f.tagged_path);
     if (it == etags.end() || it->second == f.etag) continue;
     return absl::InternalError(absl::StrCat(
@@ -148,7 +148,7 @@ absl::Status CheckTagsKeepTheirBytes(const std::vector<HashedFile>& files,
 absl::StatusOr<Prepared> Prepare(GenerateConfig& config) {
   Complete(config);
   KV_ASSETS_ASSIGN_OR_RETURN(ScanResult scanned, Scan(config.folder, config.scan));
-  KV_ASSETS_ASSIGN_OR_RETURN(std::vector<HashedFile> hashed, HashFiles(std::move(scanned.files)));
+  KV_ASSETS_ASSIGN_OR_RETURN(std::vector<PreparedFile> hashed, HashFiles(std::move(scanned.files)));
   KV_ASSETS_ASSIGN_OR_RETURN(FileTimes times,
                              LastModifiedTimes(config.folder, hashed, config.dating));
   for (std::size_t i = 0; i < hashed.size(); ++i) hashed[i].last_modified = times.times[i];

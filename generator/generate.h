@@ -55,7 +55,7 @@ struct GenerateConfig {
 
 // The pipeline's result before anything is written.
 struct Prepared {
-  std::vector<HashedFile> files;     // hashed, dated and compressed, sorted by path
+  std::vector<PreparedFile> files;   // hashed, dated and compressed, sorted by path
   std::vector<std::string> watched;  // what the depfile lists besides the files
   CompressStats stats;
   std::vector<std::string> cache_entries;  // the entries this run used, sorted

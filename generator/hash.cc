@@ -52,8 +52,8 @@ std::string TaggedPath(std::string_view path, std::string_view tag) {
   return absl::StrCat(p.substr(0, dot), ".", t, p.substr(dot));
 }
 
-HashedFile HashFile(SourceFile file, std::string content) {
-  HashedFile h;
+PreparedFile HashFile(SourceFile file, std::string content) {
+  PreparedFile h;
   h.digest = HashBytes(content);
   const std::string b64 = DigestToBase64Url(h.digest);
   h.tag = b64.substr(0, kTagLength);
@@ -65,9 +65,9 @@ HashedFile HashFile(SourceFile file, std::string content) {
   return h;
 }
 
-absl::StatusOr<std::vector<HashedFile>> HashFiles(std::vector<SourceFile> files) {
+absl::StatusOr<std::vector<PreparedFile>> HashFiles(std::vector<SourceFile> files) {
   // Reading is mostly the kernel copying bytes: on every core, it takes a fraction of the time.
-  std::vector<HashedFile> out(files.size());
+  std::vector<PreparedFile> out(files.size());
   std::vector<absl::Status> errors(files.size());
   ParallelFor(files.size(), 0, [&](std::size_t i) {
     SourceFile& file = files[i];

@@ -44,7 +44,9 @@ struct EncodedVariant {
   bool operator==(const EncodedVariant&) const = default;
 };
 
-struct HashedFile {
+// A file of the folder as the steps prepare it (generate.h, Prepare()): hashed and named here,
+// then dated (last_modified.h), linked (link.h) and compressed (compress.h), then emitted.
+struct PreparedFile {
   SourceFile source;
   std::string content;
   Digest digest;
@@ -67,11 +69,11 @@ std::string DigestToBase64Url(const Digest& digest);
 std::string TaggedPath(std::string_view path, std::string_view tag);
 
 // `content`, the bytes of `file`, hashed and named: digest, tag, ETag and tagged path.
-HashedFile HashFile(SourceFile file, std::string content);
+PreparedFile HashFile(SourceFile file, std::string content);
 
 // Reads and hashes every file. Fails with the path when one cannot be read, or when its
 // size changed since the scan (it is being written to).
-absl::StatusOr<std::vector<HashedFile>> HashFiles(std::vector<SourceFile> files);
+absl::StatusOr<std::vector<PreparedFile>> HashFiles(std::vector<SourceFile> files);
 
 }  // namespace kv_assets::gen
 

@@ -20,7 +20,7 @@
 namespace kv_assets::gen {
 namespace {
 
-std::int64_t MtimeModeTime(const HashedFile& file, const LastModifiedOptions& options) {
+std::int64_t MtimeModeTime(const PreparedFile& file, const LastModifiedOptions& options) {
   return options.source_date_epoch.value_or(file.source.mtime);
 }
 
@@ -85,8 +85,8 @@ std::vector<std::string> WatchedFiles(git_repository* repo) {
 }
 
 // Whether `file` has the bytes that HEAD's `tree` stores at `path`, as git would store them.
-absl::StatusOr<bool> SameAsHead(git_repository* repo, const git_tree* tree, const HashedFile& file,
-                                const std::string& path) {
+absl::StatusOr<bool> SameAsHead(git_repository* repo, const git_tree* tree,
+                                const PreparedFile& file, const std::string& path) {
   GitTreeEntry entry;
   const int rc = Fill(entry, git_tree_entry_bypath, tree, path.c_str());
   if (rc == GIT_ENOTFOUND) return false;
@@ -269,10 +269,11 @@ class HistoryWalk {
   std::uint64_t order_ = 0;
 };
 
-absl::StatusOr<FileTimes> GitTimes(const std::string& folder, const std::vector<HashedFile>& files,
+absl::StatusOr<FileTimes> GitTimes(const std::string& folder,
+                                   const std::vector<PreparedFile>& files,
                                    const LastModifiedOptions& options) {
   FileTimes out;
-  for (const HashedFile& f : files) out.times.push_back(MtimeModeTime(f, options));
+  for (const PreparedFile& f : files) out.times.push_back(MtimeModeTime(f, options));
   KV_ASSETS_ASSIGN_OR_RETURN(const std::string real, RealPath(folder));
   KV_ASSETS_ASSIGN_OR_RETURN(const std::optional<WorkTree> tree, OpenWorkTree(real));
   if (!tree.has_value()) {
@@ -316,7 +317,7 @@ absl::StatusOr<FileTimes> GitTimes(const std::string& folder, const std::vector<
 }  // namespace
 
 absl::StatusOr<FileTimes> LastModifiedTimes(const std::string& folder,
-                                            const std::vector<HashedFile>& files,
+                                            const std::vector<PreparedFile>& files,
                                             const LastModifiedOptions& options) {
   switch (options.source) {
     case LastModifiedSource::kMtime:
@@ -331,7 +332,7 @@ absl::StatusOr<FileTimes> LastModifiedTimes(const std::string& folder,
       return GitTimes(folder, files, options);
   }
   FileTimes out;
-  for (const HashedFile& f : files) out.times.push_back(MtimeModeTime(f, options));
+  for (const PreparedFile& f : files) out.times.push_back(MtimeModeTime(f, options));
   return out;
 }
 

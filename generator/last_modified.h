@@ -61,7 +61,7 @@ struct FileTimes {
 // SOURCE_DATE_EPOCH is not set; in git mode when `folder` is not in a git work tree (naming
 // the folder), or with the path and libgit2's message when the repository cannot be read.
 absl::StatusOr<FileTimes> LastModifiedTimes(const std::string& folder,
-                                            const std::vector<HashedFile>& files,
+                                            const std::vector<PreparedFile>& files,
                                             const LastModifiedOptions& options);
 
 }  // namespace kv_assets::gen

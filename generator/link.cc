@@ -204,10 +204,10 @@ std::string_view FileName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-std::size_t IndexOf(const std::vector<HashedFile>& files, std::string_view path) {
+std::size_t IndexOf(const std::vector<PreparedFile>& files, std::string_view path) {
   const auto it =
       std::lower_bound(files.begin(), files.end(), path,
-                       [](const HashedFile& f, std::string_view p) { return f.source.path < p; });
+                       [](const PreparedFile& f, std::string_view p) { return f.source.path < p; });
   return it != files.end() && it->source.path == path ? static_cast<std::size_t>(it - files.begin())
                                                       : kNone;
 }
@@ -232,7 +232,7 @@ bool IsForeignReference(std::string_view ref) {
 namespace {
 
 // The references in `file`, found by its type; `json` tells they are JSON strings.
-std::vector<CssReference> ReferencesIn(const HashedFile& file, bool& json) {
+std::vector<CssReference> ReferencesIn(const PreparedFile& file, bool& json) {
   const std::string_view path = file.source.path;
   json = false;
   if (path.ends_with(".css")) return FindCssReferences(file.content);
@@ -262,9 +262,9 @@ Resolved Resolve(std::string_view from, std::string_view written, std::string_vi
 }
 
 // Finds and resolves the references of one file. Warnings go to `warnings`.
-std::vector<Ref> FindReferences(const std::vector<HashedFile>& files, std::size_t index,
+std::vector<Ref> FindReferences(const std::vector<PreparedFile>& files, std::size_t index,
                                 const LinkOptions& options, std::vector<std::string>& warnings) {
-  const HashedFile& file = files[index];
+  const PreparedFile& file = files[index];
   bool json = false;
   std::vector<Ref> refs;
   for (CssReference& at : ReferencesIn(file, json)) {
@@ -339,7 +339,7 @@ std::vector<std::vector<std::size_t>> Components(const std::vector<std::vector<R
 }
 
 // The text that now stands for `ref`: the target's tagged name, spelt as `ref` spelt its name.
-std::string NewReference(const Ref& ref, const HashedFile& target, const LinkOptions& options) {
+std::string NewReference(const Ref& ref, const PreparedFile& target, const LinkOptions& options) {
   const std::string_view url = ref.at.url;
   const std::size_t cut = std::min(url.find_first_of("?#"), url.size());
   const std::string_view suffix = url.substr(cut);
@@ -361,7 +361,7 @@ std::string JsonQuoted(std::string_view s) {
 
 // `content` with each reference whose target `rewrite` accepts replaced.
 std::string Rewrite(const std::string& content, const std::vector<Ref>& refs,
-                    const std::vector<HashedFile>& files, const LinkOptions& options,
+                    const std::vector<PreparedFile>& files, const LinkOptions& options,
                     const std::function<bool(std::size_t)>& rewrite) {
   std::string out;
   std::size_t at = 0;
@@ -378,7 +378,7 @@ std::string Rewrite(const std::string& content, const std::vector<Ref>& refs,
 
 // New bytes for `file`: a new digest and ETag; a new tag and tagged name unless `tag` is
 // given (a cycle's member, whose tag comes from the whole cycle).
-void Rename(HashedFile& file, std::string content, std::string_view tag = {}) {
+void Rename(PreparedFile& file, std::string content, std::string_view tag = {}) {
   file.digest = HashBytes(content);
   const std::string b64 = DigestToBase64Url(file.digest);
   file.etag = absl::StrCat("\"", b64, "\"");
@@ -390,7 +390,7 @@ void Rename(HashedFile& file, std::string content, std::string_view tag = {}) {
 // Tags for the members of a cycle, from the bytes of them all with their references to files
 // outside the cycle rewritten (those are final): the same inputs give the same tags and, the
 // rewriting being deterministic, the same final bytes.
-void TagCycle(const std::vector<std::size_t>& members, std::vector<HashedFile>& files,
+void TagCycle(const std::vector<std::size_t>& members, std::vector<PreparedFile>& files,
               const std::vector<std::vector<Ref>>& refs, const LinkOptions& options) {
   const auto outside = [&](std::size_t t) {
     return !std::binary_search(members.begin(), members.end(), t);
@@ -421,7 +421,7 @@ void TagCycle(const std::vector<std::size_t>& members, std::vector<HashedFile>& 
 
 }  // namespace
 
-absl::StatusOr<LinkReport> Link(std::vector<HashedFile>& files, const LinkOptions& options) {
+absl::StatusOr<LinkReport> Link(std::vector<PreparedFile>& files, const LinkOptions& options) {
   LinkReport report;
   if (options.rewrite) {
     std::vector<std::vector<Ref>> refs(files.size());

@@ -63,7 +63,7 @@ struct LinkReport {
 
 // Rewrites `files` (sorted by path) in place: content, digest, tag, ETag, tagged path and
 // integrity. With options.strict, fails naming every reference a warning would name.
-absl::StatusOr<LinkReport> Link(std::vector<HashedFile>& files, const LinkOptions& options);
+absl::StatusOr<LinkReport> Link(std::vector<PreparedFile>& files, const LinkOptions& options);
 
 // Whether `reference` (as the browser reads it) is one Link() leaves alone whatever the
 // folder holds: a scheme, "//host", "#id", "%23id", or empty.

@@ -45,12 +45,12 @@ absl::StatusOr<Coding> CodingFromName(std::string_view name) {
   return absl::InvalidArgumentError(absl::StrCat("unknown coding '", ToAbsl(name), "'"));
 }
 
-ManifestData BuildManifest(const std::vector<HashedFile>& files, const EmitOptions& options) {
+ManifestData BuildManifest(const std::vector<PreparedFile>& files, const EmitOptions& options) {
   ManifestData m;
   m.name = options.store_namespace;
   m.prefix = options.prefix;
   m.assets.reserve(files.size());
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     ManifestAsset a;
     a.path = f.source.path;
     a.tagged_path = f.tagged_path;
@@ -75,11 +75,11 @@ ManifestData BuildManifest(const std::vector<HashedFile>& files, const EmitOptio
   return m;
 }
 
-std::vector<StoredBody> BodiesToStore(const std::vector<HashedFile>& files,
+std::vector<StoredBody> BodiesToStore(const std::vector<PreparedFile>& files,
                                       const EmitOptions& options) {
   std::vector<StoredBody> out;
   std::set<std::string> seen;
-  for (const HashedFile& f : files) {
+  for (const PreparedFile& f : files) {
     std::string key = AssetKey(options.store_namespace, f.tagged_path);
     for (const EncodedVariant& v : f.variants) {
       std::string vkey = VariantKey(key, v.coding, v.bytes);

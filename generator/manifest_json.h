@@ -64,17 +64,17 @@ struct ManifestData {
   std::vector<ManifestAsset> assets;  // sorted by path
 };
 
-// One stored body: its key and its bytes (a view into the HashedFile that holds them).
+// One stored body: its key and its bytes (a view into the PreparedFile that holds them).
 struct StoredBody {
   std::string key;
   std::string_view bytes;
 };
 
 // The manifest `files` make under `options`, with keys when options.store_namespace is set.
-ManifestData BuildManifest(const std::vector<HashedFile>& files, const EmitOptions& options);
+ManifestData BuildManifest(const std::vector<PreparedFile>& files, const EmitOptions& options);
 
 // Every body the manifest built from `files` references, once per key, in manifest order.
-std::vector<StoredBody> BodiesToStore(const std::vector<HashedFile>& files,
+std::vector<StoredBody> BodiesToStore(const std::vector<PreparedFile>& files,
                                       const EmitOptions& options);
 
 std::string ManifestToJson(const ManifestData& manifest);

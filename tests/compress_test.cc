@@ -57,8 +57,8 @@ std::string Table(int entries) {
   return out;
 }
 
-HashedFile File(const std::string& path, std::string content) {
-  HashedFile f;
+PreparedFile File(const std::string& path, std::string content) {
+  PreparedFile f;
   f.source.path = path;
   f.source.abs_path = "/site/" + path;
   f.source.size = content.size();
@@ -120,7 +120,7 @@ std::string Decode(const EncodedVariant& v, std::size_t original_size) {
 
 const std::vector<Coding> kAllCodings = {Coding::kGzip, Coding::kBrotli, Coding::kZstd};
 
-CompressResult CompressOrDie(std::vector<HashedFile> files,
+CompressResult CompressOrDie(std::vector<PreparedFile> files,
                              const CompressOptions& options = {.codings = kAllCodings}) {
   absl::StatusOr<CompressResult> result = Compress(std::move(files), options);
   EXPECT_TRUE(result.ok()) << result.status();
@@ -129,7 +129,7 @@ CompressResult CompressOrDie(std::vector<HashedFile> files,
 
 std::vector<std::vector<EncodedVariant>> VariantsOf(const CompressResult& r) {
   std::vector<std::vector<EncodedVariant>> out;
-  for (const HashedFile& f : r.files) out.push_back(f.variants);
+  for (const PreparedFile& f : r.files) out.push_back(f.variants);
   return out;
 }
 
@@ -147,7 +147,7 @@ TEST(Compress, EveryVariantDecodesToTheOriginal) {
       CompressOrDie({File("css/site.css", Css(300)), File("fonts/a.ttf", Table(2000)),
                      File("app.wasm", Table(1500) + Css(50))});
   ASSERT_EQ(r.files.size(), 3u);
-  for (const HashedFile& f : r.files) {
+  for (const PreparedFile& f : r.files) {
     ASSERT_EQ(f.variants.size(), 3u) << f.source.path;
     std::set<Coding> codings;
     for (const EncodedVariant& v : f.variants) {
@@ -186,7 +186,7 @@ TEST(Compress, EachTypeGetsItsBrotliMode) {
       CompressOrDie({File("a.txt", content), File("a.otf", content), File("a.ico", content)},
                     {.codings = {Coding::kBrotli}});
   EXPECT_EQ(r.stats.computed, 3u);
-  for (const HashedFile& f : r.files) {
+  for (const PreparedFile& f : r.files) {
     ASSERT_EQ(f.variants.size(), 1u);
     EXPECT_EQ(Decode(f.variants[0], content.size()), content);
   }
@@ -194,14 +194,14 @@ TEST(Compress, EachTypeGetsItsBrotliMode) {
 
 TEST(Compress, OnlyCompressibleTypesAreCompressed) {
   const std::string text = Css(100);
-  std::vector<HashedFile> files;
+  std::vector<PreparedFile> files;
   for (const char* path :
        {"p.png", "p.jpg", "p.gif", "p.webp", "p.avif", "f.woff", "f.woff2", "v.mp4", "v.webm",
         "a.mp3", "a.zip", "a.gz", "a.br", "a.zst", "d.pdf", "LICENSE", "a.unknownext"}) {
     files.push_back(File(path, text));
   }
   const CompressResult r = CompressOrDie(std::move(files));
-  for (const HashedFile& f : r.files) EXPECT_TRUE(f.variants.empty()) << f.source.path;
+  for (const PreparedFile& f : r.files) EXPECT_TRUE(f.variants.empty()) << f.source.path;
   EXPECT_EQ(r.stats.computed, 0u);
 }
 
@@ -245,7 +245,7 @@ TEST(Compress, IdenticalContentsAreCompressedOnce) {
 }
 
 TEST(Compress, ResultDoesNotDependOnTheNumberOfThreads) {
-  std::vector<HashedFile> files;
+  std::vector<PreparedFile> files;
   for (int i = 0; i < 24; ++i) {
     files.push_back(File(absl::StrCat("f", i, ".css"), Css(20 + i * 15)));
     files.push_back(File(absl::StrCat("f", i, ".png"), Css(30)));
@@ -260,8 +260,8 @@ TEST(Compress, ResultDoesNotDependOnTheNumberOfThreads) {
 TEST(CompressCache, SecondRunCompressesNothing) {
   TempDir t;
   const CompressOptions options{.codings = kAllCodings, .cache_dir = t.path() + "/cache"};
-  const std::vector<HashedFile> files = {File("a.css", Css(200)), File("noise.js", Noise(3000)),
-                                         File("b.svg", Css(50))};
+  const std::vector<PreparedFile> files = {File("a.css", Css(200)), File("noise.js", Noise(3000)),
+                                           File("b.svg", Css(50))};
   const CompressResult first = CompressOrDie(files, options);
   EXPECT_EQ(first.stats.computed, 9u);
   EXPECT_EQ(first.stats.from_cache, 0u);
@@ -288,7 +288,7 @@ TEST(CompressCache, ChangedFileIsCompressedAgainAndOnlyIt) {
 TEST(CompressCache, PlantedEntryIsUsedInsteadOfCompressing) {
   TempDir t;
   const CompressOptions options{.codings = {Coding::kBrotli}, .cache_dir = t.path() + "/cache"};
-  const HashedFile file = File("a.css", Css(200));
+  const PreparedFile file = File("a.css", Css(200));
   const std::string name =
       internal::CacheEntryName(file.digest, Coding::kBrotli, Compressibility::kText);
   std::filesystem::create_directories(options.cache_dir);
@@ -303,7 +303,7 @@ TEST(CompressCache, PlantedEntryIsUsedInsteadOfCompressing) {
 TEST(CompressCache, DamagedEntriesAreComputedAgainNeverTrusted) {
   TempDir t;
   const CompressOptions options{.codings = kAllCodings, .cache_dir = t.path() + "/cache"};
-  const std::vector<HashedFile> files = {File("a.css", Css(200)), File("b.js", Css(120))};
+  const std::vector<PreparedFile> files = {File("a.css", Css(200)), File("b.js", Css(120))};
   const CompressResult good = CompressOrDie(files, options);
   ASSERT_EQ(good.cache_entries.size(), 6u);
   const auto path = [&](int i) { return options.cache_dir + "/" + good.cache_entries[i]; };
@@ -385,8 +385,8 @@ TEST(Compress, FastLevelDecodesToTheOriginalAndSaysSo) {
 
 TEST(Compress, ProgressCountsEveryDistinctFileAndByteOnce) {
   CompressProgress progress;
-  const std::vector<HashedFile> files = {File("a.css", Css(200)), File("b/a.css", Css(200)),
-                                         File("c.js", Css(90)), File("d.png", Css(90))};
+  const std::vector<PreparedFile> files = {File("a.css", Css(200)), File("b/a.css", Css(200)),
+                                           File("c.js", Css(90)), File("d.png", Css(90))};
   const CompressResult r =
       CompressOrDie(files, {.codings = kAllCodings, .threads = 2, .progress = &progress});
   EXPECT_EQ(progress.files_total.load(), 2u);  // a.css once, c.js; d.png does not compress

@@ -33,9 +33,9 @@ absl::StatusOr<GeneratedFiles> Generate(const std::string& root, const EmitOptio
                                         const CompressOptions& compress = kAllCodings) {
   absl::StatusOr<ScanResult> scan = Scan(root, {});
   if (!scan.ok()) return scan.status();
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
+  absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles(scan->files);
   if (!hashed.ok()) return hashed.status();
-  for (HashedFile& f : *hashed) f.last_modified = 1700000000;
+  for (PreparedFile& f : *hashed) f.last_modified = 1700000000;
   if (absl::StatusOr<LinkReport> linked = Link(*hashed, {.prefix = options.prefix}); !linked.ok()) {
     return linked.status();
   }
@@ -147,9 +147,9 @@ TEST(Emit, VariantEtagsAndIdenticalVariantBytesStoredOnce) {
             std::string::npos);
   EXPECT_EQ(without->blob, css);
   // Each of the three variants is stored once for both files.
-  absl::StatusOr<CompressResult> c =
-      Compress({HashedFile{.source = {.path = "a.css"}, .content = css, .digest = HashBytes(css)}},
-               kAllCodings);
+  absl::StatusOr<CompressResult> c = Compress(
+      {PreparedFile{.source = {.path = "a.css"}, .content = css, .digest = HashBytes(css)}},
+      kAllCodings);
   ASSERT_TRUE(c.ok());
   std::size_t variant_bytes = 0;
   for (const EncodedVariant& v : c->files[0].variants) variant_bytes += v.bytes.size();
@@ -231,7 +231,7 @@ TEST(Emit, DepfileLeavesOutNamesWithControlCharacters) {
   o.depfile = "/out/golden_assets.d";
   absl::StatusOr<ScanResult> scan = Scan(t.path() + "/we\tird/site", {});
   ASSERT_TRUE(scan.ok()) << scan.status();
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
+  absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles(scan->files);
   ASSERT_TRUE(hashed.ok()) << hashed.status();
   std::vector<std::string> watched = scan->watched;
   watched.push_back("/src/new\nline");
@@ -343,7 +343,7 @@ TEST_P(EmitCompiles, WithVariants) {
   for (const auto& [path, content] : files) {
     t.Write("site/" + path, content);
     absl::StatusOr<CompressResult> c = Compress(
-        {HashedFile{.source = {.path = path}, .content = content, .digest = HashBytes(content)}},
+        {PreparedFile{.source = {.path = path}, .content = content, .digest = HashBytes(content)}},
         kAllCodings);
     ASSERT_TRUE(c.ok());
     std::string flat = path;

@@ -122,7 +122,7 @@ Generation Generate(const TempDir& t, const std::string& out, BodyMode bodies = 
   run.options.depfile = out + "/a.d";
   absl::StatusOr<ScanResult> scan = Scan(t.path() + "/site", {});
   EXPECT_TRUE(scan.ok()) << scan.status();
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
+  absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles(scan->files);
   EXPECT_TRUE(hashed.ok()) << hashed.status();
   absl::StatusOr<GeneratedFiles> files = Emit(*hashed, scan->watched, run.options);
   EXPECT_TRUE(files.ok()) << files.status();

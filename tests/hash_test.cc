@@ -39,9 +39,9 @@ TEST(Hash, HashFilesReadsEachFileAndNamesItsVersion) {
   test_util::TempDir dir;
   const std::string a = dir.Write("css/a.min.css", "body{}");
   std::vector<SourceFile> files = {{"css/a.min.css", a, 1, 6}};
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(files);
+  absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles(files);
   ASSERT_TRUE(hashed.ok()) << hashed.status();
-  const HashedFile& h = hashed->front();
+  const PreparedFile& h = hashed->front();
   EXPECT_EQ(h.content, "body{}");
   EXPECT_TRUE(std::regex_match(h.tag, std::regex("[A-Za-z0-9_-]{10}"))) << h.tag;
   EXPECT_TRUE(std::regex_match(h.etag, std::regex("\"[A-Za-z0-9_-]{22}\""))) << h.etag;
@@ -52,14 +52,15 @@ TEST(Hash, HashFilesReadsEachFileAndNamesItsVersion) {
 TEST(Hash, HashFilesFailsWhenAFileChangedSinceTheScan) {
   test_util::TempDir dir;
   const std::string a = dir.Write("a.txt", "longer than before");
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles({{"a.txt", a, 1, 3}});
+  absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles({{"a.txt", a, 1, 3}});
   ASSERT_FALSE(hashed.ok());
   EXPECT_NE(hashed.status().message().find(a), absl::string_view::npos);
   EXPECT_NE(hashed.status().message().find("size changed from 3 to 18"), absl::string_view::npos);
 }
 
 TEST(Hash, HashFilesNamesAMissingFile) {
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles({{"gone", "/nonexistent/gone", 1, 1}});
+  absl::StatusOr<std::vector<PreparedFile>> hashed =
+      HashFiles({{"gone", "/nonexistent/gone", 1, 1}});
   ASSERT_FALSE(hashed.ok());
   EXPECT_EQ(hashed.status().message(), "/nonexistent/gone: cannot open: No such file or directory");
 }

@@ -73,7 +73,7 @@ struct Dated {
 absl::StatusOr<Dated> DateFolder(const std::string& folder, const LastModifiedOptions& options) {
   absl::StatusOr<ScanResult> scan = Scan(folder, {});
   if (!scan.ok()) return scan.status();
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
+  absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles(scan->files);
   if (!hashed.ok()) return hashed.status();
   absl::StatusOr<FileTimes> times = LastModifiedTimes(folder, *hashed, options);
   if (!times.ok()) return times.status();

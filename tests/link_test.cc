@@ -20,8 +20,8 @@ using ::testing::IsEmpty;
 
 using Folder = std::map<std::string, std::string>;  // path -> content
 
-std::vector<HashedFile> Hash(const Folder& folder) {
-  std::vector<HashedFile> files;
+std::vector<PreparedFile> Hash(const Folder& folder) {
+  std::vector<PreparedFile> files;
   for (const auto& [path, content] : folder) {
     files.push_back(HashFile(SourceFile{path, "/src/" + path, 0, content.size()}, content));
   }
@@ -29,10 +29,10 @@ std::vector<HashedFile> Hash(const Folder& folder) {
 }
 
 struct Linked {
-  std::vector<HashedFile> files;
+  std::vector<PreparedFile> files;
   LinkReport report;
-  const HashedFile& operator[](const std::string& path) const {
-    for (const HashedFile& f : files) {
+  const PreparedFile& operator[](const std::string& path) const {
+    for (const PreparedFile& f : files) {
       if (f.source.path == path) return f;
     }
     ADD_FAILURE() << "no " << path;
@@ -175,7 +175,7 @@ TEST(Link, TagsFollowTheGraph) {
   // A file whose references did not change keeps its tag.
   EXPECT_EQ(after.Tagged("other.css"), before.Tagged("other.css"));
   // Outside cycles a tag is still the hash of the bytes served, as the ETag is.
-  for (const HashedFile& f : after.files) {
+  for (const PreparedFile& f : after.files) {
     EXPECT_EQ(f.digest, HashBytes(f.content)) << f.source.path;
     EXPECT_EQ(f.etag.substr(1, kTagLength), f.tag) << f.source.path;
   }
@@ -223,7 +223,7 @@ TEST(Link, CyclesGetTagsFromTheirWholeComponent) {
   EXPECT_EQ(one["b.css"].content, "@import '" + one.Tagged("a.css") + "';");
   EXPECT_EQ(one["c.css"].content, "@import '" + one.Tagged("a.css") + "';");
   // Deterministic, and every ETag is the hash of the final bytes.
-  for (const HashedFile& f : one.files) {
+  for (const PreparedFile& f : one.files) {
     EXPECT_EQ(f.tagged_path, two[f.source.path].tagged_path);
     EXPECT_EQ(f.content, two[f.source.path].content);
     EXPECT_EQ(f.digest, HashBytes(f.content));
@@ -236,7 +236,7 @@ TEST(Link, CyclesGetTagsFromTheirWholeComponent) {
   EXPECT_NE(changed.Tagged("c.css"), one.Tagged("c.css"));
   // Relative references only: the bytes (tags included) do not depend on PREFIX.
   const Linked prefixed = LinkFolder(folder, {.prefix = "/static/"});
-  for (const HashedFile& f : changed.files) {
+  for (const PreparedFile& f : changed.files) {
     EXPECT_EQ(f.content, prefixed[f.source.path].content) << f.source.path;
   }
 }
@@ -274,7 +274,7 @@ TEST(Link, MissingReferencesWarnAndStayAsWritten) {
                           "/src/css/site.css:3: warning: gone.css: no file css/gone.css in the "
                           "asset folder; left as written"));
   // STRICT: every warning, as one error.
-  std::vector<HashedFile> files = Hash(folder);
+  std::vector<PreparedFile> files = Hash(folder);
   absl::StatusOr<LinkReport> strict = Link(files, {.strict = true});
   ASSERT_FALSE(strict.ok());
   EXPECT_THAT(strict.status().message(), HasSubstr("2 reference(s)"));
@@ -313,8 +313,8 @@ TEST(Link, ReferencesAreResolvedAsTheBrowserAndTheServerResolveThem) {
 
 TEST(Link, RewriteNoneLeavesFilesAlone) {
   const Folder folder = {{"a.css", ".a{b:url(b.png)} .c{d:url(missing.png)}"}, {"b.png", "png"}};
-  std::vector<HashedFile> files = Hash(folder);
-  const std::vector<HashedFile> hashed = files;
+  std::vector<PreparedFile> files = Hash(folder);
+  const std::vector<PreparedFile> hashed = files;
   absl::StatusOr<LinkReport> report = Link(files, {.rewrite = false, .strict = true});
   ASSERT_TRUE(report.ok()) << report.status();
   for (std::size_t i = 0; i < files.size(); ++i) {

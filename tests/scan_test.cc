@@ -152,7 +152,7 @@ TEST(Scan, TenThousandFiles) {
   ASSERT_TRUE(scan.ok()) << scan.status();
   EXPECT_EQ(scan->files.size(), 10000u);
   EXPECT_EQ(scan->watched.size(), 52u);  // 50 folders, the folder itself and its parent
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
+  absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles(scan->files);
   ASSERT_TRUE(hashed.ok());
   EXPECT_EQ((*hashed)[0].content, "0");
 }
@@ -166,7 +166,7 @@ TEST(ScanDeathTest, UnreadableFileAndFolder) {
       {
         DropFileReadOverride();
         absl::StatusOr<ScanResult> scan = Scan(t.path() + "/site", {});
-        absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(scan->files);
+        absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles(scan->files);
         std::fprintf(stderr, "%s\n", std::string(hashed.status().message()).c_str());
         std::exit(hashed.ok() ? 1 : 0);
       },

@@ -37,7 +37,7 @@ std::string SyncSite(KeyValueStore& store) {
   absl::StatusOr<gen::Prepared> prepared = gen::Prepare(config);
   EXPECT_TRUE(prepared.ok()) << prepared.status();
   if (!prepared.ok()) return "";
-  const std::vector<gen::HashedFile>& files = prepared->files;
+  const std::vector<gen::PreparedFile>& files = prepared->files;
   const gen::EmitOptions& options = config.emit;
   const gen::ManifestData manifest = gen::BuildManifest(files, options);
   absl::StatusOr<gen::SyncReport> r =

@@ -24,7 +24,7 @@ using ::kv_assets::test_util::TempDir;
 
 // What sync needs for one state of an asset folder.
 struct Build {
-  std::vector<HashedFile> files;
+  std::vector<PreparedFile> files;
   ManifestData manifest;
   std::vector<StoredBody> bodies;
   std::string id;
@@ -34,7 +34,7 @@ Build Make(const std::string& folder) {
   Build b;
   absl::StatusOr<ScanResult> scan = Scan(folder, {});
   EXPECT_TRUE(scan.ok()) << scan.status();
-  absl::StatusOr<std::vector<HashedFile>> hashed = HashFiles(std::move(scan->files));
+  absl::StatusOr<std::vector<PreparedFile>> hashed = HashFiles(std::move(scan->files));
   EXPECT_TRUE(hashed.ok()) << hashed.status();
   b.files = *std::move(hashed);
   EXPECT_TRUE(Link(b.files, {.prefix = "/static/"}).ok());

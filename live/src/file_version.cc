@@ -89,7 +89,7 @@ absl::StatusOr<std::shared_ptr<const FileVersion>> FileVersion::Make(
     const VersionOptions& options) {
   // The generator's steps, on one file: hash (tag, ETag), then compress at fast levels.
   gen::SourceFile source{std::move(path), std::move(abs_path), mtime, content.size()};
-  std::vector<gen::HashedFile> one;
+  std::vector<gen::PreparedFile> one;
   one.push_back(gen::HashFile(std::move(source), std::move(content)));
   const gen::CompressOptions compress{
       .codings = options.codings, .level = gen::CompressLevel::kFast, .threads = 1};
@@ -102,7 +102,7 @@ absl::StatusOr<std::shared_ptr<const FileVersion>> FileVersion::Make(
 }
 
 void FileVersion::Build(const VersionOptions& options) {
-  const gen::HashedFile& f = file_;
+  const gen::PreparedFile& f = file_;
   Asset& a = assets_[0];
   a.path_ref = Add(strings_, f.source.path);
   a.tagged_path_ref = Add(strings_, f.tagged_path);

@@ -67,7 +67,7 @@ class FileVersion {
   FileVersion(const FileVersion&) = delete;
   FileVersion& operator=(const FileVersion&) = delete;
 
-  const gen::HashedFile& file() const { return file_; }
+  const gen::PreparedFile& file() const { return file_; }
   const Server& server() const { return *server_; }
   // The prefix and the untagged path, percent-encoded: what a stale tag is answered as.
   const std::string& untagged_target() const { return untagged_target_; }
@@ -78,7 +78,7 @@ class FileVersion {
   FileVersion() = default;
   void Build(const VersionOptions& options);
 
-  gen::HashedFile file_;
+  gen::PreparedFile file_;
   std::string strings_;  // the one-asset manifest's string table
   std::string blob_;     // the body, then each variant
   std::array<Asset, 1> assets_{};

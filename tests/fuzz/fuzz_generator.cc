@@ -244,7 +244,7 @@ void CheckDepfile(const std::vector<std::string_view>& lines) {
   std::string root(lines[0]);
   if (root.find('\0') != std::string::npos) return;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
-  std::vector<kv_assets::gen::HashedFile> files;
+  std::vector<kv_assets::gen::PreparedFile> files;
   std::vector<std::string> watched;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const std::string_view line = lines[i];
@@ -255,7 +255,7 @@ void CheckDepfile(const std::vector<std::string_view>& lines) {
       continue;
     }
     if (!IsServablePath(line)) continue;
-    kv_assets::gen::HashedFile f;
+    kv_assets::gen::PreparedFile f;
     f.source.path = std::string(line);
     f.source.abs_path = root + "/" + f.source.path;
     f.content = f.source.path;
