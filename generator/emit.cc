@@ -258,7 +258,8 @@ std::size_t CountVariants(const std::vector<PreparedFile>& files) {
 std::string StoreConstants(const EmitOptions& options, std::string_view manifest_id) {
   return absl::StrCat(
       "// The store this build's bodies are uploaded to by `kv-assets sync`\n"
-      "// (kv_assets::OpenStore(kStore), kv_assets/stores.h), and the id of this manifest there.\n"
+      "// (kv_assets::OpenStore(kStore), kv_assets/key_value_store.h), and the id of this manifest "
+      "there.\n"
       "inline constexpr std::string_view kStore = ",
       CppStringLiteral(options.store_url),
       ";\n"

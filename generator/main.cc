@@ -28,7 +28,7 @@
 #include "generator/status_macros.h"
 #include "generator/strings.h"
 #include "generator/sync.h"
-#include "kv_assets/stores.h"
+#include "kv_assets/key_value_store.h"
 
 namespace kv_assets::gen {
 namespace {

@@ -31,7 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "generator/manifest_json.h"
-#include "kv_assets/stores.h"
+#include "kv_assets/key_value_store.h"
 
 namespace kv_assets::gen {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/json.h"
-#include "kv_assets/stores.h"
+#include "kv_assets/key_value_store.h"
 #include "tests/store_test_util.h"
 #include "tests/test_util.h"
 

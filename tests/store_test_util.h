@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "kv_assets/stores.h"
+#include "kv_assets/key_value_store.h"
 #include "tests/test_util.h"
 
 namespace kv_assets::test_util {

@@ -23,7 +23,7 @@ foreach(file IN ITEMS
     "include/kv_assets/manifest.h"
     "include/kv_assets/server.h"
     "include/kv_assets/store.h"
-    "include/kv_assets/stores.h"
+    "include/kv_assets/key_value_store.h"
     "bin/kv-assets")
   if(NOT EXISTS "${PREFIX}/${file}")
     message(FATAL_ERROR "not installed: ${PREFIX}/${file}")

@@ -22,14 +22,14 @@
 //    Status for the application's log, never to the client.
 //  - This header and FetchBody() are part of KvAssets::runtime and need nothing but Abseil.
 //    The clients for `dir:`, `redis://` and `cloudflare-kv://` stores are in a library of
-//    their own, KvAssets::stores (kv_assets/stores.h), which brings hiredis and libcurl.
+//    their own, KvAssets::stores (kv_assets/key_value_store.h), which brings hiredis and libcurl.
 //  - Values are immutable, so a Store may cache them for as long as it likes.
 //
 // Example:
 //
 //   #include "app_assets.h"          // kv_assets_embed(app public/ STORE redis://127.0.0.1:6379)
 //   #include "kv_assets/store.h"
-//   #include "kv_assets/stores.h"    // KvAssets::stores
+//   #include "kv_assets/key_value_store.h"    // KvAssets::stores
 //
 //   const kv_assets::Server server(app_assets::kManifest);
 //   std::unique_ptr<kv_assets::KeyValueStore> store = *kv_assets::OpenStore(app_assets::kStore);

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "kv_assets/stores.h"
+#include "kv_assets/key_value_store.h"
 
 namespace kv_assets::internal {
 

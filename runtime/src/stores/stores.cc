@@ -1,6 +1,5 @@
-#include "kv_assets/stores.h"
-
 #include "absl/strings/str_cat.h"
+#include "kv_assets/key_value_store.h"
 #include "runtime/src/stores/clients.h"
 
 namespace kv_assets {

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "app_assets.h"
+#include "kv_assets/key_value_store.h"
 #include "kv_assets/store.h"
-#include "kv_assets/stores.h"
 
 namespace {
 

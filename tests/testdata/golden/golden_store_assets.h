@@ -57,7 +57,7 @@ inline constexpr std::array<std::uint32_t, 4> kByTagged{{
 inline constexpr ::kv_assets::Manifest kManifest{"/static/", kAssets, kByTagged, nullptr, kVariants};
 
 // The store this build's bodies are uploaded to by `kv-assets sync`
-// (kv_assets::OpenStore(kStore), kv_assets/stores.h), and the id of this manifest there.
+// (kv_assets::OpenStore(kStore), kv_assets/key_value_store.h), and the id of this manifest there.
 inline constexpr std::string_view kStore = "redis://127.0.0.1:6379/0";
 inline constexpr std::string_view kManifestId = "Q_0S5mdvlZiEnKKStFsgJQ";
 

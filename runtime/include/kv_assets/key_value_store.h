@@ -1,5 +1,6 @@
-// kv_assets/stores.h — clients for the stores a manifest-only build reads its bodies from
-// (KvAssets::stores; kv_assets/store.h explains manifest-only builds).
+// kv_assets/key_value_store.h — KeyValueStore and OpenStore(): clients for the stores a
+// manifest-only build reads its bodies from (KvAssets::stores; kv_assets/store.h explains
+// manifest-only builds).
 //
 // A store is named by a URL:
 //
@@ -29,8 +30,8 @@
 //   if (!store.ok()) return store.status();  // "redis://127.0.0.1:6379/0: Connection refused"
 //   kv_assets::StoreResponse r = kv_assets::HandleWithStore(server, **store, request);
 
-#ifndef KV_ASSETS_STORES_H_
-#define KV_ASSETS_STORES_H_
+#ifndef KV_ASSETS_KEY_VALUE_STORE_H_
+#define KV_ASSETS_KEY_VALUE_STORE_H_
 
 #include <chrono>
 #include <cstddef>
@@ -108,4 +109,4 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenStore(std::string_view url,
 
 }  // namespace kv_assets
 
-#endif  // KV_ASSETS_STORES_H_
+#endif  // KV_ASSETS_KEY_VALUE_STORE_H_
