@@ -90,6 +90,25 @@ TEST_P(StoreServerTest, GetSendsTheStoredBody) {
   EXPECT_EQ(counting_->gets.load(), 2);
 }
 
+// kv_assets::CachingStore in front of each store: the body is read once, then served from
+// memory, ranges of it included.
+TEST_P(StoreServerTest, ACachingStoreReadsEachBodyOnce) {
+  const CachingStore cached(*counting_, 1 << 20);
+  for (int i = 0; i < 3; ++i) {
+    StoreResponse r = HandleWithStore(server_, cached, {.method = "GET", .target = HtmlUrl()});
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    EXPECT_EQ(r.response.status, 200);
+    EXPECT_EQ(r.response.BodyString(), FileContent("index.html"));
+  }
+  StoreResponse part = HandleWithStore(
+      server_, cached, {.method = "GET", .target = HtmlUrl(), .range = "bytes=0-1"});
+  EXPECT_EQ(part.response.status, 206);
+  EXPECT_EQ(part.response.BodyString(), FileContent("index.html").substr(0, 2));
+  EXPECT_EQ(counting_->gets.load(), 1);
+  EXPECT_EQ(cached.counters().hits, 3u);
+  EXPECT_EQ(cached.counters().bytes, Html().size);
+}
+
 TEST_P(StoreServerTest, AnswersWithoutABodyNeverTouchTheStore) {
   const std::string etag(Html().etag());
   const std::string date(Html().last_modified());

@@ -23,7 +23,8 @@
 //  - This header and FetchBody() are part of KvAssets::runtime and need nothing but Abseil.
 //    The clients for `dir:`, `redis://` and `cloudflare-kv://` stores are in a library of
 //    their own, KvAssets::stores (kv_assets/key_value_store.h), which brings hiredis and libcurl.
-//  - Values are immutable, so a Store may cache them for as long as it likes.
+//  - Values are immutable, so a Store may cache them for as long as it likes: CachingStore,
+//    below, does, in front of any other.
 //
 // Example:
 //
@@ -41,6 +42,8 @@
 #ifndef KV_ASSETS_STORE_H_
 #define KV_ASSETS_STORE_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -101,6 +104,51 @@ struct StoreResponse {
 
 // server.Handle(request), then FetchBody() from `store`.
 StoreResponse HandleWithStore(const Server& server, const Store& store, const Request& request);
+
+// A Store in front of another that keeps the values it read in memory, up to `max_bytes` of
+// them, evicting the least recently used first. Values are immutable (content-addressed
+// keys), so nothing is ever invalidated: a deploy adds keys, it never changes one.
+//
+//   std::unique_ptr<kv_assets::KeyValueStore> redis = *kv_assets::OpenStore(app_assets::kStore);
+//   const kv_assets::CachingStore store(*redis, 64 << 20);  // 64 MiB of bodies
+//   kv_assets::StoreResponse r = kv_assets::HandleWithStore(server, store, request);
+//
+// Decisions:
+//  - Concurrent misses for one key make one read of the backing store (single flight): the
+//    others wait for it and share its answer, so a cold start under load does not multiply
+//    the store's traffic by the number of threads.
+//  - Errors are never cached: the next Get() asks the backing store again, so a program
+//    recovers by itself when the store comes back.
+//  - A value bigger than `max_bytes` is passed through: returned, never cached, and it evicts
+//    nothing.
+//  - `max_bytes` counts the values' bytes. A value handed out stays valid after its eviction
+//    (StoreValue shares ownership), so memory can briefly exceed the bound by what responses
+//    in flight still hold.
+//  - Thread-safe; one mutex, held for lookups and bookkeeping only, never during a read of the
+//    backing store. `backing` must outlive the CachingStore.
+class CachingStore final : public Store {
+ public:
+  struct Counters {
+    std::uint64_t hits = 0;    // answered from memory
+    std::uint64_t misses = 0;  // reads of the backing store (single flights count once)
+    std::uint64_t joined = 0;  // Get()s that waited for another's read of the same key
+    std::uint64_t evictions = 0;
+    std::uint64_t bytes = 0;    // bytes of the values held now
+    std::uint64_t entries = 0;  // values held now
+  };
+
+  CachingStore(const Store& backing, std::size_t max_bytes);
+  ~CachingStore() override;
+  CachingStore(const CachingStore&) = delete;
+  CachingStore& operator=(const CachingStore&) = delete;
+
+  absl::StatusOr<StoreValue> Get(std::string_view key) const override;
+  Counters counters() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace kv_assets
 
