@@ -1,13 +1,24 @@
 // A manifest-only build (kv_assets_embed(... STORE)) served from each store: bodies come from
 // the store, and only answers that send a body touch it.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <boost/asio/ip/address.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "generator/generate.h"
 #include "generator/manifest_json.h"
 #include "generator/sync.h"
+#include "http_client.h"  // tests/serving
+#include "kv_assets/beast_server.h"
+#include "kv_assets/httplib.h"
 #include "kv_assets/store.h"
 #include "store_assets.h"  // generated from testdata/store_site, manifest-only
 #include "tests/store_test_util.h"
@@ -257,6 +268,192 @@ TEST(StoreServer, FillBodyChecksTheLengthAndSurvivesACopy) {
   EXPECT_EQ(filled.BodyString(), "xx");
   EXPECT_TRUE(filled.body_key().empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// A manifest-only build served over HTTP by both serving components (StoreSource).
+
+namespace served {
+
+using kv_assets_test::Fetch;
+namespace http = boost::beast::http;
+
+// A store in front of another that can be taken down, or made to hold every read at a gate.
+class ControlledStore : public Store {
+ public:
+  explicit ControlledStore(const Store& inner) : inner_(inner) {}
+  absl::StatusOr<StoreValue> Get(std::string_view key) const override {
+    std::unique_lock lock(mutex_);
+    ++gets_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return gate_open_; });
+    if (down_) return absl::UnavailableError("redis://10.0.0.1:6379: cannot connect");
+    lock.unlock();
+    return inner_.Get(key);
+  }
+  void SetDown(bool down) {
+    std::lock_guard lock(mutex_);
+    down_ = down;
+  }
+  void SetGate(bool open) {
+    {
+      std::lock_guard lock(mutex_);
+      gate_open_ = open;
+    }
+    changed_.notify_all();
+  }
+  // Waits (at most 10 s) until `n` reads have begun.
+  bool WaitForGets(int n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return gets_ >= n; });
+  }
+  int gets() const {
+    std::lock_guard lock(mutex_);
+    return gets_;
+  }
+
+ private:
+  const Store& inner_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  mutable int gets_ = 0;
+  bool down_ = false;
+  bool gate_open_ = true;
+};
+
+// One serving component on 127.0.0.1 and a free port: an AssetServer over a StoreSource run
+// by `io_threads` threads, or cpp-httplib with Mount(svr, server, store) ("httplib") or with
+// Mount(svr, source) over the same StoreSource as Beast ("httplib_source"), whose errors go to
+// log().
+class Running {
+ public:
+  Running(std::string_view kind, const Server& server, const Store& store, int io_threads = 2)
+      : source_(server, store, [this](const absl::Status& s) {
+          std::lock_guard lock(log_mutex_);
+          log_.push_back(std::string(s.message()));
+        }) {
+    if (kind == "beast") {
+      asset_server_.emplace(
+          io_, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
+          source_, nullptr);
+      port_ = asset_server_->local_endpoint().port();
+      for (int i = 0; i < io_threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    } else {
+      if (kind == "httplib_source") {
+        kv_assets::httplib::Mount(svr_, source_);
+      } else {
+        kv_assets::httplib::Mount(svr_, server, store);
+      }
+      port_ = static_cast<std::uint16_t>(svr_.bind_to_any_port("127.0.0.1"));
+      threads_.emplace_back([this] { svr_.listen_after_bind(); });
+      // cpp-httplib 0.11 has no wait_until_ready(); stop() before listening would be lost.
+      for (int i = 0; i < 5000 && !svr_.is_running(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+  }
+  ~Running() {
+    if (asset_server_.has_value()) asset_server_->Stop();
+    svr_.stop();
+    for (std::thread& t : threads_) t.join();
+  }
+  std::uint16_t port() const { return port_; }
+  std::vector<std::string> log() {
+    std::lock_guard lock(log_mutex_);
+    return log_;
+  }
+
+ private:
+  StoreSource source_;
+  std::mutex log_mutex_;
+  std::vector<std::string> log_;
+  boost::asio::io_context io_;
+  std::optional<kv_assets::beast::AssetServer> asset_server_;
+  ::httplib::Server svr_;
+  std::uint16_t port_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+class StoreOverHttpTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    const std::string why = env_.Open("dir");
+    if (!why.empty()) GTEST_SKIP() << why;
+    ASSERT_EQ(SyncSite(*env_.store), store_assets::kManifestId);
+  }
+  std::string HtmlUrl() const {
+    return std::string(store_assets::kManifest.Find("index.html")->url());
+  }
+
+  test_util::StoreEnv env_;
+  const Server server_{store_assets::kManifest};
+};
+
+TEST_P(StoreOverHttpTest, BodiesComeFromTheStoreAndRevalidationNeverTouchesIt) {
+  ControlledStore store(*env_.store);
+  Running running(GetParam(), server_, store);
+  const kv_assets_test::Reply r = Fetch(running.port(), http::verb::get, HtmlUrl());
+  EXPECT_EQ(r.response.result_int(), 200);
+  EXPECT_EQ(r.response.body(), FileContent("index.html"));
+  EXPECT_EQ(store.gets(), 1);
+  const std::string etag(store_assets::kManifest.Find("index.html")->etag());
+  const kv_assets_test::Reply again =
+      Fetch(running.port(), http::verb::get, HtmlUrl(), {{http::field::if_none_match, etag}});
+  EXPECT_EQ(again.response.result_int(), 304);
+  const kv_assets_test::Reply head = Fetch(running.port(), http::verb::head, HtmlUrl());
+  EXPECT_EQ(head.response.result_int(), 200);
+  EXPECT_EQ(store.gets(), 1);
+}
+
+TEST_P(StoreOverHttpTest, AStoreThatIsDownIs503AndServingRecoversByItself) {
+  ControlledStore store(*env_.store);
+  Running running(GetParam(), server_, store);
+  store.SetDown(true);
+  const kv_assets_test::Reply down = Fetch(running.port(), http::verb::get, HtmlUrl());
+  EXPECT_EQ(down.response.result_int(), 503);
+  EXPECT_EQ(down.response[http::field::cache_control], "no-store");
+  if (std::string_view(GetParam()) != "httplib") {  // Mount(svr, server, store) logs to stderr
+    ASSERT_EQ(running.log().size(), 1u);
+    EXPECT_NE(running.log()[0].find("cannot connect"), std::string::npos);
+  }
+  store.SetDown(false);
+  const kv_assets_test::Reply up = Fetch(running.port(), http::verb::get, HtmlUrl());
+  EXPECT_EQ(up.response.result_int(), 200);
+  EXPECT_EQ(up.response.body(), FileContent("index.html"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Components, StoreOverHttpTest,
+                         ::testing::Values("beast", "httplib", "httplib_source"),
+                         [](const auto& info) { return std::string(info.param); });
+
+// With one I/O thread, a request waiting for the store does not hold up another connection's
+// answer from the manifest: the read runs on AssetServer's own threads.
+TEST(StoreOverHttp, AStoreReadNeverBlocksBeastsIoThread) {
+  test_util::StoreEnv env;
+  const std::string why = env.Open("dir");
+  if (!why.empty()) GTEST_SKIP() << why;
+  ASSERT_EQ(SyncSite(*env.store), store_assets::kManifestId);
+  const Server server(store_assets::kManifest);
+  ControlledStore store(*env.store);
+  Running running("beast", server, store, /*io_threads=*/1);
+  const std::string url(store_assets::kManifest.Find("index.html")->url());
+  store.SetGate(false);
+  std::thread waiting([&] {
+    const kv_assets_test::Reply r = Fetch(running.port(), http::verb::get, url);
+    EXPECT_EQ(r.response.result_int(), 200);
+    EXPECT_EQ(r.response.body(), FileContent("index.html"));
+  });
+  ASSERT_TRUE(store.WaitForGets(1));
+  // The store still holds the first request; this one needs no body.
+  const auto start = std::chrono::steady_clock::now();
+  const kv_assets_test::Reply head = Fetch(running.port(), http::verb::head, url);
+  EXPECT_EQ(head.response.result_int(), 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  store.SetGate(true);
+  waiting.join();
+  EXPECT_EQ(store.gets(), 1);
+}
+
+}  // namespace served
 
 }  // namespace
 }  // namespace kv_assets

@@ -1,5 +1,6 @@
 #include "kv_assets/store.h"
 
+#include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -54,6 +55,30 @@ StoreResponse HandleWithStore(const Server& server, const Store& store, const Re
   StoreResponse out;
   out.response = server.Handle(request);
   out.status = FetchBody(store, out.response, out.value);
+  return out;
+}
+
+StoreSource::StoreSource(const Server& server, const Store& store, ErrorLog on_error)
+    : server_(server), store_(store), on_error_(std::move(on_error)) {
+  if (!on_error_) {
+    on_error_ = [](const absl::Status& status) { std::cerr << "kv-assets: " << status << "\n"; };
+  }
+}
+
+bool StoreSource::HandlesTarget(std::string_view target) const {
+  return server_.HandlesTarget(target);
+}
+
+SourcedResponse StoreSource::Answer(const Request& request) const {
+  SourcedResponse out{server_.Handle(request), nullptr};
+  if (out.response.body_key().empty()) return out;
+  auto value = std::make_shared<StoreValue>();
+  const absl::Status status = FetchBody(store_, out.response, *value);
+  if (!status.ok()) {
+    on_error_(status);
+    return out;  // the 503 or 500 FetchBody() made, which points into nothing
+  }
+  out.owner = std::move(value);
   return out;
 }
 

@@ -91,6 +91,10 @@ struct AssetServerOptions {
   // (bench/README.md has the figures). Over a network interface the copy sendfile saves is
   // the server's own.
   bool sendfile_to_loopback = false;
+  // Threads that run the answers of a source that may block (AssetSource::MayBlock(): a
+  // StoreSource reading its store), so that the io_context's threads never wait for a store.
+  // Made only for such a source; each answer is posted back to its connection to be written.
+  std::size_t blocking_threads = 4;
 };
 
 class AssetServer {

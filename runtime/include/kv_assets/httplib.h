@@ -71,11 +71,16 @@
 
 #include "kv_assets/server.h"
 #include "kv_assets/source.h"
+#include "kv_assets/store.h"
 
 namespace kv_assets::httplib {
 
 // Answers every target `assets` owns on `svr`, as described above.
 void Mount(::httplib::Server& svr, const kv_assets::Server& assets);
+// A manifest-only build (kv_assets/store.h): the bodies come from `store`, read on
+// cpp-httplib's own threads (a StoreSource, whose errors go to stderr); `assets` and `store`
+// must outlive the server.
+void Mount(::httplib::Server& svr, const kv_assets::Server& assets, const kv_assets::Store& store);
 // The same for another source of answers (kv_assets/source.h), such as KvAssets::live's
 // LiveServer: each answer's owner is kept until cpp-httplib has written it.
 void Mount(::httplib::Server& svr, const kv_assets::AssetSource& assets);

@@ -32,6 +32,9 @@ class AssetSource {
   virtual bool HandlesTarget(std::string_view target) const = 0;
   // Answers one request; thread-safe.
   virtual SourcedResponse Answer(const Request& request) const = 0;
+  // Whether Answer() may wait for I/O (a StoreSource reads its store, kv_assets/store.h).
+  // AssetServer then runs it on threads of its own, never on the io_context's.
+  virtual bool MayBlock() const { return false; }
 };
 
 // An embedded manifest's Server as an AssetSource. `server` must outlive it.

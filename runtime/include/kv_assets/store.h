@@ -44,6 +44,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "kv_assets/server.h"
+#include "kv_assets/source.h"
 
 namespace kv_assets {
 
@@ -104,6 +106,34 @@ struct StoreResponse {
 
 // server.Handle(request), then FetchBody() from `store`.
 StoreResponse HandleWithStore(const Server& server, const Store& store, const Request& request);
+
+// A manifest-only build's Server and the Store its bodies come from, as the AssetSource the
+// serving components answer from (kv_assets/source.h):
+//
+//   const kv_assets::StoreSource source(server, cached);   // a CachingStore, say
+//   kv_assets::beast::AssetServer http(io, endpoint, source, fallback);
+//   kv_assets::httplib::Mount(svr, server, store);         // the same, made by Mount
+//
+// Answers that need no body (304, HEAD, 404, 405, 412, 416) never touch the store. A store
+// error becomes the 503 or 500 of FetchBody() and is passed to `on_error`, by default one line
+// on stderr ("kv-assets: <error>"), so an operator sees why a body could not be served; the
+// next request asks the store again. MayBlock() is true: AssetServer reads the store on
+// threads of its own (AssetServerOptions::blocking_threads). `server` and `store` must
+// outlive it.
+class StoreSource final : public AssetSource {
+ public:
+  using ErrorLog = std::function<void(const absl::Status&)>;
+  StoreSource(const Server& server, const Store& store, ErrorLog on_error = nullptr);
+
+  bool HandlesTarget(std::string_view target) const override;
+  SourcedResponse Answer(const Request& request) const override;
+  bool MayBlock() const override { return true; }
+
+ private:
+  const Server& server_;
+  const Store& store_;
+  ErrorLog on_error_;
+};
 
 // A Store in front of another that keeps the values it read in memory, up to `max_bytes` of
 // them, evicting the least recently used first. Values are immutable (content-addressed

@@ -5,10 +5,12 @@
 //   Connection::Route()     absolute-form to origin-form; the prefix -> Server::Handle(),
 //                           anything else -> the fallback
 //   ResponseWriter          head and body to the socket (kv_assets/beast.h); then Read()
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -54,13 +56,22 @@ class ConnectionSet {
 // What every connection shares: the server's settings and the set of connections.
 struct Shared {
   Shared(const AssetSource& a, Fallback f, AssetServerOptions o)
-      : assets(a), fallback(std::move(f)), options(o) {}
+      : assets(a), fallback(std::move(f)), options(o) {
+    if (assets.MayBlock()) {
+      blocking = std::make_unique<net::thread_pool>(std::max<std::size_t>(1, o.blocking_threads));
+    }
+  }
+  ~Shared() {
+    if (blocking != nullptr) blocking->join();
+  }
   // For the constructor taking a Server: the adapter `assets` refers to.
   std::unique_ptr<const EmbeddedSource> embedded;
   const AssetSource& assets;
   Fallback fallback;
   AssetServerOptions options;
   ConnectionSet connections;
+  // Runs the answers of a source that may block (AssetServerOptions::blocking_threads).
+  std::unique_ptr<net::thread_pool> blocking;
 };
 
 // The application's answer, made ready to send as the answer to `req`.
@@ -161,13 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       req.target(OriginForm(*parts));
     }
     const std::string_view target = ToStdView(req.target());
-    if (shared_->assets.HandlesTarget(target) || target == "*") {
-      JoinedFields joined;  // outlives `request`, as ToRequest() requires
-      SourcedResponse answer = shared_->assets.Answer(ToRequest(req, joined));
-      response_ = answer.response;
-      owner_ = std::move(answer.owner);
-      return WriteAsset(req.version(), req.keep_alive());
-    }
+    if (shared_->assets.HandlesTarget(target) || target == "*") return AnswerAsset(req);
     if (!shared_->fallback) {
       response_ = ErrorResponse(404, ToStdView(req.method_string()));
       return WriteAsset(req.version(), req.keep_alive());
@@ -180,6 +185,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     PrepareFallbackResponse(req, fallback_response_);
     WriteFallback();
+  }
+
+  void AnswerAsset(const HttpRequest& req) {
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    if (shared_->blocking == nullptr) {
+      JoinedFields joined;  // outlives the Request, as ToRequest() requires
+      return SendAnswer(shared_->assets.Answer(ToRequest(req, joined)), version, keep_alive);
+    }
+    // On a thread that may wait; the Request views `req` and joined_, both left alone until
+    // the answer is written. The work guard keeps io.run() going until it is posted back.
+    const Request request = ToRequest(req, joined_);
+    net::post(*shared_->blocking, [self = shared_from_this(), request, version, keep_alive,
+                                   work = net::make_work_guard(stream_.get_executor())]() mutable {
+      SourcedResponse answer = self->shared_->assets.Answer(request);
+      // `self` moves along: the last reference to a connection must not end on this pool's
+      // thread, since it may own the pool.
+      auto executor = self->stream_.get_executor();
+      net::post(executor, [self = std::move(self), answer = std::move(answer), version,
+                           keep_alive]() mutable {
+        self->SendAnswer(std::move(answer), version, keep_alive);
+      });
+    });
+  }
+
+  void SendAnswer(SourcedResponse answer, unsigned version, bool keep_alive) {
+    response_ = answer.response;
+    owner_ = std::move(answer.owner);
+    WriteAsset(version, keep_alive);
   }
 
   void WriteAsset(unsigned version, bool keep_alive) {
@@ -218,6 +252,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Response response_;
   std::shared_ptr<const void> owner_;  // keeps what response_ points into alive, if anything
+  JoinedFields joined_;                // a blocking answer's request fields, until it is written
   HttpResponse fallback_response_;
   bool reading_ = false;
   bool stopping_ = false;

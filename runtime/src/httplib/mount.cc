@@ -226,6 +226,11 @@ void Mount(::httplib::Server& svr, const kv_assets::Server& assets) {
   MountSource(svr, *embedded, embedded);
 }
 
+void Mount(::httplib::Server& svr, const kv_assets::Server& assets, const Store& store) {
+  auto source = std::make_shared<const StoreSource>(assets, store);
+  MountSource(svr, *source, source);
+}
+
 void Mount(::httplib::Server& svr, const AssetSource& assets) { MountSource(svr, assets, nullptr); }
 
 bool AnswerRefusedRequest(const kv_assets::Server& assets, const ::httplib::Request& req,
