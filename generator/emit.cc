@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <numeric>
 
@@ -224,14 +225,37 @@ std::string RefLiteral(StringTable::Ref r) {
   return absl::StrCat("{", r.offset, ", ", r.size, "}");
 }
 
+// A static_assert that `type`'s fields are declared in the order the rows spell them. Rows
+// are positional, so a reordered struct (two StringRefs, two integers swapped) would compile
+// and swap meanings; this makes it a compile error instead. Designated initializers would do
+// the same, at the price of every field's name in every row (bench/README.md, "Field order").
+std::string FieldOrderCheck(std::string_view type, std::initializer_list<std::string_view> fields) {
+  std::string out = "static_assert(";
+  const std::string_view* previous = nullptr;
+  for (const std::string_view& field : fields) {
+    if (previous != nullptr) {
+      absl::StrAppend(&out, previous == fields.begin() ? "" : " &&\n              ", "offsetof(",
+                      ToAbsl(type), ", ", ToAbsl(*previous), ") < offsetof(", ToAbsl(type), ", ",
+                      ToAbsl(field), ")");
+    }
+    previous = &field;
+  }
+  absl::StrAppend(&out, ",\n              \"", ToAbsl(type),
+                  "'s fields are not in the order kv-assets writes them: the generator and the "
+                  "runtime are from different versions\");\n");
+  return out;
+}
+
 // The kVariants array: each asset's variants, assets in order, `etags` in the same order.
 std::string VariantArray(const std::vector<PreparedFile>& files, const BlobLayout& layout,
                          const std::vector<StringTable::Ref>& etags,
                          const std::vector<StringTable::Ref>& keys) {
-  std::string out = absl::StrCat("// Fields: strings, etag, coding, offset, size",
-                                 keys.empty() ? "" : ", key", ". Each asset's, smallest first.\n",
-                                 "inline constexpr std::array<::kv_assets::Variant, ", etags.size(),
-                                 "> kVariants{{\n");
+  std::string out = absl::StrCat(
+      FieldOrderCheck("::kv_assets::Variant",
+                      {"strings", "etag_ref", "coding", "offset", "size", "key_ref"}),
+      "// Fields: strings, etag, coding, offset, size", keys.empty() ? "" : ", key",
+      ". Each asset's, smallest first.\n", "inline constexpr std::array<::kv_assets::Variant, ",
+      etags.size(), "> kVariants{{\n");
   std::size_t i = 0;
   for (const PreparedFile& f : files) {
     if (!f.variants.empty()) {
@@ -335,6 +359,10 @@ std::string AssetArray(const std::vector<PreparedFile>& files, const Strings& st
                        const BlobLayout& layout, const EmitOptions& options) {
   const bool in_store = !options.store_namespace.empty();
   std::string out = absl::StrCat(
+      FieldOrderCheck("::kv_assets::Asset", {"strings", "path_ref", "tagged_path_ref", "url_ref",
+                                             "etag_ref", "content_type_ref", "last_modified_ref",
+                                             "integrity_ref", "last_modified_unix", "offset",
+                                             "size", "first_variant", "variant_count", "key_ref"}),
       "// Fields: strings, path, tagged_path, url, etag, content_type, last_modified,\n"
       "//         integrity, last_modified_unix, offset, size, first_variant, variant_count",
       in_store ? ", key" : "",

@@ -281,6 +281,40 @@ void CompileAndRun(const std::string& out_dir, const std::string& source) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
+// Rows are positional: a runtime whose Asset declares two fields in another order than the
+// generator writes them must not compile the header (it would swap their meanings).
+TEST(Emit, ReorderedFieldsFailToCompile) {
+  TempDir t;
+  t.Write("site/a.css", "a");
+  const std::string out_dir = t.Mkdir("out");
+  EmitOptions o = GoldenOptions();
+  o.out_dir = out_dir;
+  absl::StatusOr<GeneratedFiles> out = Generate(t.path() + "/site", o);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_TRUE(WriteOutputs(*out, o).ok());
+  const std::string fake = t.Mkdir("include");
+  std::filesystem::copy(KV_ASSETS_RUNTIME_INCLUDE_DIR, fake,
+                        std::filesystem::copy_options::recursive);
+  std::string manifest_h = ReadAll(fake + "/kv_assets/manifest.h");
+  const std::string declared = "path_ref{}, tagged_path_ref{}";
+  const std::size_t at = manifest_h.find(declared);
+  ASSERT_NE(at, std::string::npos) << "update this test with Asset's declaration";
+  manifest_h.replace(at, declared.size(), "tagged_path_ref{}, path_ref{}");
+  t.Write("include/kv_assets/manifest.h", manifest_h);
+  const auto compile = [&](const std::string& include) {
+    return test_util::RunCommand({KV_ASSETS_CXX_COMPILER, "-std=c++20", "-fsyntax-only", "-x",
+                                  "c++", "-I", include, out_dir + "/golden_assets.h"},
+                                 {}, out_dir, 120);
+  };
+  EXPECT_EQ(compile(KV_ASSETS_RUNTIME_INCLUDE_DIR).exit_code, 0);
+  const test_util::CommandResult reordered = compile(fake);
+  EXPECT_NE(reordered.exit_code, 0);
+  EXPECT_NE(reordered.output.find("::kv_assets::Asset's fields are not in the order kv-assets "
+                                  "writes them"),
+            std::string::npos)
+      << reordered.output;
+}
+
 // Compiles and runs the generated code for awkward inputs in both body modes, with the
 // compiler that builds this project.
 class EmitCompiles : public ::testing::TestWithParam<BodyMode> {};

@@ -27,6 +27,20 @@ inline constexpr char kStrings[821] =
     "\"jQesZy5_2zdvrWsS8F32Ig\"sha384-IUUyaCzMDd7XNM2RfRB1hiCXPd8FvtODbOSe+haC9yo3GNsUk0qsmojhSo4IHDoc"
     "\"jQesZy5_2zdvrWsS8F32Ig-br\"\"jQesZy5_2zdvrWsS8F32Ig-gzip\"\"jQesZy5_2zdvrWsS8F32Ig-zstd\"";
 
+static_assert(offsetof(::kv_assets::Asset, strings) < offsetof(::kv_assets::Asset, path_ref) &&
+              offsetof(::kv_assets::Asset, path_ref) < offsetof(::kv_assets::Asset, tagged_path_ref) &&
+              offsetof(::kv_assets::Asset, tagged_path_ref) < offsetof(::kv_assets::Asset, url_ref) &&
+              offsetof(::kv_assets::Asset, url_ref) < offsetof(::kv_assets::Asset, etag_ref) &&
+              offsetof(::kv_assets::Asset, etag_ref) < offsetof(::kv_assets::Asset, content_type_ref) &&
+              offsetof(::kv_assets::Asset, content_type_ref) < offsetof(::kv_assets::Asset, last_modified_ref) &&
+              offsetof(::kv_assets::Asset, last_modified_ref) < offsetof(::kv_assets::Asset, integrity_ref) &&
+              offsetof(::kv_assets::Asset, integrity_ref) < offsetof(::kv_assets::Asset, last_modified_unix) &&
+              offsetof(::kv_assets::Asset, last_modified_unix) < offsetof(::kv_assets::Asset, offset) &&
+              offsetof(::kv_assets::Asset, offset) < offsetof(::kv_assets::Asset, size) &&
+              offsetof(::kv_assets::Asset, size) < offsetof(::kv_assets::Asset, first_variant) &&
+              offsetof(::kv_assets::Asset, first_variant) < offsetof(::kv_assets::Asset, variant_count) &&
+              offsetof(::kv_assets::Asset, variant_count) < offsetof(::kv_assets::Asset, key_ref),
+              "::kv_assets::Asset's fields are not in the order kv-assets writes them: the generator and the runtime are from different versions");
 // Fields: strings, path, tagged_path, url, etag, content_type, last_modified,
 //         integrity, last_modified_unix, offset, size, first_variant, variant_count.
 inline constexpr std::array<::kv_assets::Asset, 4> kAssets{{
@@ -40,6 +54,12 @@ inline constexpr std::array<::kv_assets::Asset, 4> kAssets{{
     {kStrings, {571, 13}, {584, 24}, {608, 32}, {640, 24}, {477, 23}, {99, 29}, {664, 71}, 1700000000, 80, 716, 0, 3},
 }};
 
+static_assert(offsetof(::kv_assets::Variant, strings) < offsetof(::kv_assets::Variant, etag_ref) &&
+              offsetof(::kv_assets::Variant, etag_ref) < offsetof(::kv_assets::Variant, coding) &&
+              offsetof(::kv_assets::Variant, coding) < offsetof(::kv_assets::Variant, offset) &&
+              offsetof(::kv_assets::Variant, offset) < offsetof(::kv_assets::Variant, size) &&
+              offsetof(::kv_assets::Variant, size) < offsetof(::kv_assets::Variant, key_ref),
+              "::kv_assets::Variant's fields are not in the order kv-assets writes them: the generator and the runtime are from different versions");
 // Fields: strings, etag, coding, offset, size. Each asset's, smallest first.
 inline constexpr std::array<::kv_assets::Variant, 3> kVariants{{
     // "css/theme.css"

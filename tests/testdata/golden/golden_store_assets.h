@@ -29,6 +29,20 @@ inline constexpr char kStrings[1166] =
     "golden_store_assets/css/theme.jQesZy5_2z.css.LFBcNO2yC6.gzip\"jQesZy5_2zdvrWsS8F32Ig-zstd\""
     "golden_store_assets/css/theme.jQesZy5_2z.css.sVF4mKlZTt.zstd";
 
+static_assert(offsetof(::kv_assets::Asset, strings) < offsetof(::kv_assets::Asset, path_ref) &&
+              offsetof(::kv_assets::Asset, path_ref) < offsetof(::kv_assets::Asset, tagged_path_ref) &&
+              offsetof(::kv_assets::Asset, tagged_path_ref) < offsetof(::kv_assets::Asset, url_ref) &&
+              offsetof(::kv_assets::Asset, url_ref) < offsetof(::kv_assets::Asset, etag_ref) &&
+              offsetof(::kv_assets::Asset, etag_ref) < offsetof(::kv_assets::Asset, content_type_ref) &&
+              offsetof(::kv_assets::Asset, content_type_ref) < offsetof(::kv_assets::Asset, last_modified_ref) &&
+              offsetof(::kv_assets::Asset, last_modified_ref) < offsetof(::kv_assets::Asset, integrity_ref) &&
+              offsetof(::kv_assets::Asset, integrity_ref) < offsetof(::kv_assets::Asset, last_modified_unix) &&
+              offsetof(::kv_assets::Asset, last_modified_unix) < offsetof(::kv_assets::Asset, offset) &&
+              offsetof(::kv_assets::Asset, offset) < offsetof(::kv_assets::Asset, size) &&
+              offsetof(::kv_assets::Asset, size) < offsetof(::kv_assets::Asset, first_variant) &&
+              offsetof(::kv_assets::Asset, first_variant) < offsetof(::kv_assets::Asset, variant_count) &&
+              offsetof(::kv_assets::Asset, variant_count) < offsetof(::kv_assets::Asset, key_ref),
+              "::kv_assets::Asset's fields are not in the order kv-assets writes them: the generator and the runtime are from different versions");
 // Fields: strings, path, tagged_path, url, etag, content_type, last_modified,
 //         integrity, last_modified_unix, offset, size, first_variant, variant_count, key.
 inline constexpr std::array<::kv_assets::Asset, 4> kAssets{{
@@ -42,6 +56,12 @@ inline constexpr std::array<::kv_assets::Asset, 4> kAssets{{
     {kStrings, {694, 13}, {707, 24}, {731, 32}, {763, 24}, {556, 23}, {99, 29}, {787, 71}, 1700000000, 80, 716, 0, 3, {858, 44}},
 }};
 
+static_assert(offsetof(::kv_assets::Variant, strings) < offsetof(::kv_assets::Variant, etag_ref) &&
+              offsetof(::kv_assets::Variant, etag_ref) < offsetof(::kv_assets::Variant, coding) &&
+              offsetof(::kv_assets::Variant, coding) < offsetof(::kv_assets::Variant, offset) &&
+              offsetof(::kv_assets::Variant, offset) < offsetof(::kv_assets::Variant, size) &&
+              offsetof(::kv_assets::Variant, size) < offsetof(::kv_assets::Variant, key_ref),
+              "::kv_assets::Variant's fields are not in the order kv-assets writes them: the generator and the runtime are from different versions");
 // Fields: strings, etag, coding, offset, size, key. Each asset's, smallest first.
 inline constexpr std::array<::kv_assets::Variant, 3> kVariants{{
     // "css/theme.css"
