@@ -1,11 +1,13 @@
 // The store clients, each against a real store: a folder, a redis-server started here, and
 // a local server implementing the Workers KV REST API (which checks every request's shape).
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 #include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "common/json.h"
@@ -141,10 +143,75 @@ TEST(RedisStore, UnreachableServerIsUnavailable) {
       << store.status();
 }
 
+// Credentials from the URL's userinfo (percent-decoded) or KV_ASSETS_REDIS_PASSWORD /
+// KV_ASSETS_REDIS_USER, for the default user and an ACL user; no message ever holds them.
+TEST(RedisStore, CredentialsFromTheUrlOrTheEnvironmentAreNeverPrinted) {
+  test_util::RedisServer redis;
+  bool installed = false;
+  const std::string why = redis.Start(installed);
+  if (!installed) GTEST_SKIP() << why;
+  ASSERT_EQ(why, "");
+  const std::string authority = redis.url().substr(8);  // 127.0.0.1:<port>
+  const std::string password = "p@ss:w/rd";             // "p%40ss%3Aw%2Frd" in a URL
+  {
+    std::unique_ptr<redisContext, void (*)(redisContext*)> admin(
+        redisConnect("127.0.0.1", std::stoi(authority.substr(authority.find(':') + 1))), redisFree);
+    ASSERT_TRUE(admin != nullptr && admin->err == 0);
+    freeReplyObject(redisCommand(admin.get(), "ACL SETUSER kv on >acl-secret ~* +@all"));
+    freeReplyObject(redisCommand(admin.get(), "CONFIG SET requirepass %s", password.c_str()));
+  }
+  const auto expect_hidden = [&](const std::string& text) {
+    for (const char* secret : {"p@ss", "p%40ss", "w/rd", "acl-secret", "wrong-secret"}) {
+      EXPECT_EQ(text.find(secret), std::string::npos) << text;
+    }
+  };
+  const auto round_trip = [&](const std::string& url) {
+    absl::StatusOr<std::unique_ptr<KeyValueStore>> store = OpenStore(url);
+    ASSERT_TRUE(store.ok()) << store.status();
+    expect_hidden((*store)->url());
+    const KeyValue entry{"k", "v"};
+    ASSERT_TRUE((*store)->Put(std::span(&entry, 1)).ok());
+    absl::StatusOr<StoreValue> v = (*store)->Get("k");
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_EQ(v->bytes(), "v");
+  };
+
+  round_trip("redis://:p%40ss%3Aw%2Frd@" + authority);
+  EXPECT_EQ((*OpenStore("redis://:p%40ss%3Aw%2Frd@" + authority))->url(),
+            "redis://:***@" + authority);
+  round_trip("redis://kv:acl-secret@" + authority);
+  // No credentials: the first command is refused, and the message says how to give them.
+  absl::StatusOr<std::unique_ptr<KeyValueStore>> none = OpenStore(redis.url());
+  ASSERT_TRUE(none.ok()) << none.status();
+  const absl::Status refused = (*none)->Get("k").status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
+  EXPECT_NE(refused.message().find("NOAUTH"), std::string_view::npos) << refused;
+  // A wrong password fails to open, naming the store but not the password.
+  absl::StatusOr<std::unique_ptr<KeyValueStore>> wrong =
+      OpenStore("redis://kv:wrong-secret@" + authority);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(wrong.status().message().find("redis://kv:***@" + authority), std::string::npos);
+  expect_hidden(std::string(wrong.status().message()));
+  // A userinfo without a colon may be a password: none of it is shown.
+  absl::StatusOr<std::unique_ptr<KeyValueStore>> bare =
+      OpenStore("redis://wrong-secret@" + authority);
+  ASSERT_FALSE(bare.ok());
+  EXPECT_EQ(bare.status().code(), absl::StatusCode::kInvalidArgument);
+  expect_hidden(std::string(bare.status().message()));
+  // From the environment, when the URL has none.
+  ::setenv("KV_ASSETS_REDIS_PASSWORD", "acl-secret", 1);
+  ::setenv("KV_ASSETS_REDIS_USER", "kv", 1);
+  round_trip(redis.url());
+  ::unsetenv("KV_ASSETS_REDIS_USER");
+  ::setenv("KV_ASSETS_REDIS_PASSWORD", password.c_str(), 1);
+  round_trip(redis.url());
+  ::unsetenv("KV_ASSETS_REDIS_PASSWORD");
+}
+
 TEST(StoreUrl, MalformedUrlsAreRefusedWithTheUrl) {
-  for (const char* url :
-       {"ftp://x", "redis://", "redis://h:notaport", "redis://h:1/x", "redis://user:pw@h:1",
-        "cloudflare-kv://acct", "cloudflare-kv://a b/c", "dir:"}) {
+  for (const char* url : {"ftp://x", "redis://", "redis://h:notaport", "redis://h:1/x",
+                          "cloudflare-kv://acct", "cloudflare-kv://a b/c", "dir:"}) {
     auto store = OpenStore(url, {.cloudflare_token = "t"});
     ASSERT_FALSE(store.ok()) << url;
     EXPECT_TRUE(absl::IsInvalidArgument(store.status())) << url << ": " << store.status();

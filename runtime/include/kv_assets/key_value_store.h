@@ -7,8 +7,13 @@
 //   dir:<path>                          a local folder; each key is a file below it. Writes
 //                                       are atomic (a temporary file renamed into place) and
 //                                       Get() maps the file into memory instead of copying it.
-//   redis://<host>[:<port>][/<db>]      a Redis server (hiredis); port 6379 and db 0 unless
-//                                       given. Uploads are pipelined.
+//   redis://[<user>:<password>@]<host>[:<port>][/<db>]
+//                                       a Redis server (hiredis); port 6379 and db 0 unless
+//                                       given. Uploads are pipelined. Credentials (percent-
+//                                       encoded; ":<password>" for the default user) come from
+//                                       the URL or else from KV_ASSETS_REDIS_PASSWORD and
+//                                       KV_ASSETS_REDIS_USER; url() and messages show
+//                                       "<user>:***" instead.
 //   cloudflare-kv://<account>/<namespace-id>
 //                                       a Workers KV namespace through Cloudflare's REST API
 //                                       (libcurl), with the API token from the environment

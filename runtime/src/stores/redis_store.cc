@@ -6,10 +6,14 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -41,10 +45,22 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
                  static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
+// Credentials for AUTH: from the URL's userinfo, else from the environment. Never printed.
+struct Credentials {
+  std::string user;      // "" for the default user (AUTH <password>)
+  std::string password;  // "" for none: no AUTH
+};
+
 class RedisStore final : public KeyValueStore {
  public:
-  RedisStore(std::string url, std::string host, int port, int db, std::chrono::milliseconds timeout)
-      : url_(std::move(url)), host_(std::move(host)), port_(port), db_(db), timeout_(timeout) {}
+  RedisStore(std::string url, std::string host, int port, int db, Credentials credentials,
+             std::chrono::milliseconds timeout)
+      : url_(std::move(url)),
+        host_(std::move(host)),
+        port_(port),
+        db_(db),
+        credentials_(std::move(credentials)),
+        timeout_(timeout) {}
 
   const std::string& url() const override { return url_; }
 
@@ -178,12 +194,36 @@ class RedisStore final : public KeyValueStore {
       return absl::UnavailableError(absl::StrCat(url_, ": cannot connect: ", c->errstr));
     }
     redisSetTimeout(c.get(), ToTimeval(timeout_));
+    if (absl::Status auth = Authenticate(*c); !auth.ok()) return auth;
     if (db_ != 0) {
       Reply reply(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", db_)));
       if (reply == nullptr) return ConnectionError(*c, "SELECT");
       if (reply->type == REDIS_REPLY_ERROR) return ReplyError(*reply, "SELECT");
     }
     return c;
+  }
+
+  // AUTH [<user>] <password>, as arguments (never formatted into a command line), on every
+  // new connection; a refusal names the store without the password.
+  absl::Status Authenticate(redisContext& c) const {
+    if (credentials_.password.empty()) return absl::OkStatus();
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<std::size_t> lengths = {4};
+    if (!credentials_.user.empty()) {
+      argv.push_back(credentials_.user.data());
+      lengths.push_back(credentials_.user.size());
+    }
+    argv.push_back(credentials_.password.data());
+    lengths.push_back(credentials_.password.size());
+    Reply reply(static_cast<redisReply*>(
+        redisCommandArgv(&c, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+    if (reply == nullptr) return ConnectionError(c, "AUTH");
+    if (reply->type == REDIS_REPLY_ERROR) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(url_, ": AUTH", credentials_.user.empty() ? "" : " as ", credentials_.user,
+                       ": ", absl::string_view(reply->str, reply->len)));
+    }
+    return absl::OkStatus();
   }
 
   void GiveBack(Connection c) const {
@@ -204,6 +244,11 @@ class RedisStore final : public KeyValueStore {
   absl::Status ReplyError(const redisReply& reply, std::string_view what) const {
     const std::string text =
         reply.type == REDIS_REPLY_ERROR ? std::string(reply.str, reply.len) : "unexpected reply";
+    if (text.starts_with("NOAUTH") || text.starts_with("NOPERM") || text.starts_with("WRONGPASS")) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(url_, ": ", ToAbsl(what), ": ", text,
+                       " (credentials: redis://<user>:<password>@… or KV_ASSETS_REDIS_PASSWORD)"));
+    }
     // Out of memory (maxmemory) or a server that is loading or read-only is a passing state.
     if (text.starts_with("OOM") || text.starts_with("LOADING") || text.starts_with("READONLY") ||
         text.starts_with("BUSY")) {
@@ -216,21 +261,78 @@ class RedisStore final : public KeyValueStore {
   std::string host_;
   int port_;
   int db_;
+  Credentials credentials_;
   std::chrono::milliseconds timeout_;
   mutable std::mutex mu_;
   mutable std::vector<Connection> pool_;
 };
+
+// "<user>:<password>" or ":<password>", each percent-decoded (RFC 3986 userinfo).
+absl::StatusOr<Credentials> ParseUserinfo(std::string_view userinfo) {
+  const std::size_t colon = userinfo.find(':');
+  if (colon == std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "the credentials are <user>:<password> or :<password> (the default user)");
+  }
+  Credentials c;
+  for (auto [part, out] : {std::pair{userinfo.substr(0, colon), &c.user},
+                           std::pair{userinfo.substr(colon + 1), &c.password}}) {
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      if (part[i] != '%') {
+        out->push_back(part[i]);
+        continue;
+      }
+      int value = 0;
+      if (i + 2 >= part.size() || !absl::SimpleHexAtoi(ToAbsl(part.substr(i + 1, 2)), &value)) {
+        return absl::InvalidArgumentError(
+            "a % in the credentials is not followed by two hex digits");
+      }
+      out->push_back(static_cast<char>(value));
+      i += 2;
+    }
+  }
+  if (c.password.empty()) return absl::InvalidArgumentError("the password is empty");
+  return c;
+}
+
+// KV_ASSETS_REDIS_PASSWORD (and KV_ASSETS_REDIS_USER for an ACL user), for URLs without
+// credentials: a password kept out of the URL stays out of command lines and build files.
+Credentials CredentialsFromEnvironment() {
+  Credentials c;
+  if (const char* p = std::getenv("KV_ASSETS_REDIS_PASSWORD"); p != nullptr) c.password = p;
+  if (const char* u = std::getenv("KV_ASSETS_REDIS_USER"); u != nullptr && !c.password.empty()) {
+    c.user = u;
+  }
+  return c;
+}
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view url,
                                                               std::string_view authority,
                                                               const StoreOptions& options) {
+  std::string_view rest = authority;
+  // The userinfo, when there is one, leaves every message: the URL is shown without it.
+  std::optional<Credentials> from_url;
+  std::string shown(url);
+  if (const std::size_t at = rest.substr(0, rest.find('/')).rfind('@');
+      at != std::string_view::npos) {
+    absl::StatusOr<Credentials> c = ParseUserinfo(rest.substr(0, at));
+    // Without a colon the whole userinfo may be a password: nothing of it is shown.
+    const std::size_t colon = rest.find(':');
+    const std::string_view user = colon < at ? rest.substr(0, colon) : std::string_view();
+    shown = absl::StrCat("redis://", ToAbsl(user), ":***@", ToAbsl(rest.substr(at + 1)));
+    if (!c.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(shown, ": ", c.status().message()));
+    }
+    from_url = *std::move(c);
+    rest.remove_prefix(at + 1);
+  }
   const auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(
-        absl::StrCat(ToAbsl(url), ": ", ToAbsl(why), " (expected redis://<host>[:<port>][/<db>])"));
+        absl::StrCat(shown, ": ", ToAbsl(why),
+                     " (expected redis://[<user>:<password>@]<host>[:<port>][/<db>])"));
   };
-  std::string_view rest = authority;
   int db = 0;
   if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
     const std::string_view db_text = rest.substr(slash + 1);
@@ -239,7 +341,6 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view u
     }
     rest = rest.substr(0, slash);
   }
-  if (rest.find('@') != std::string_view::npos) return bad("credentials are not supported");
   std::string host(rest);
   int port = 6379;
   if (rest.starts_with('[')) {  // [::1]:6379
@@ -257,8 +358,9 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view u
   }
   if (host.empty()) return bad("no host");
   if (port <= 0 || port > 65535) return bad("the port is out of range");
-  auto store =
-      std::make_unique<RedisStore>(std::string(url), std::move(host), port, db, options.timeout);
+  auto store = std::make_unique<RedisStore>(std::move(shown), std::move(host), port, db,
+                                            from_url.value_or(CredentialsFromEnvironment()),
+                                            options.timeout);
   if (absl::Status s = store->Connect(); !s.ok()) return s;
   return store;
 }
