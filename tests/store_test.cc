@@ -4,11 +4,14 @@
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/json.h"
 #include "kv_assets/key_value_store.h"
@@ -207,6 +210,39 @@ TEST(RedisStore, CredentialsFromTheUrlOrTheEnvironmentAreNeverPrinted) {
   ::setenv("KV_ASSETS_REDIS_PASSWORD", password.c_str(), 1);
   round_trip(redis.url());
   ::unsetenv("KV_ASSETS_REDIS_PASSWORD");
+}
+
+// Connections pooled before a restart of redis-server are all closed by it: the next reads
+// still succeed, on new connections, from every thread.
+TEST(RedisStore, PooledConnectionsSurviveARestart) {
+  test_util::RedisServer redis;
+  bool installed = false;
+  const std::string why = redis.Start(installed);
+  if (!installed) GTEST_SKIP() << why;
+  ASSERT_EQ(why, "");
+  absl::StatusOr<std::unique_ptr<KeyValueStore>> store = OpenStore(redis.url());
+  ASSERT_TRUE(store.ok()) << store.status();
+  const auto read_from_threads = [&] {
+    std::atomic<int> failed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 20; ++i) {
+          if ((*store)->Get("k").status().code() != absl::StatusCode::kNotFound) ++failed;
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    return failed.load();
+  };
+  EXPECT_EQ(read_from_threads(), 0);  // the pool now holds several connections
+  ASSERT_EQ(redis.Restart(), "");
+  EXPECT_EQ(read_from_threads(), 0);
+  const KeyValue entry{"k", "after the restart"};
+  ASSERT_TRUE((*OpenStore(redis.url()))->Put(std::span(&entry, 1)).ok());
+  absl::StatusOr<StoreValue> v = (*store)->Get("k");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->bytes(), "after the restart");
 }
 
 TEST(StoreUrl, MalformedUrlsAreRefusedWithTheUrl) {

@@ -91,7 +91,7 @@ std::string RedisServer::Start(bool& installed) {
          ("kv-assets-redis-" + std::to_string(::getpid()) + "-" + std::to_string(FreePort()));
   std::filesystem::create_directories(dir_);
   for (int attempt = 0; attempt < 3; ++attempt) {
-    port_ = FreePort();
+    port_ = fixed_port_ != 0 ? fixed_port_ : FreePort();
     pid_ = ::fork();
     if (pid_ == 0) {
       // Its log would bury the test's output.
@@ -131,6 +131,15 @@ std::string RedisServer::Start(bool& installed) {
     Stop();
   }
   return "redis-server did not start";
+}
+
+std::string RedisServer::Restart() {
+  fixed_port_ = port_;
+  Stop();
+  bool installed = false;
+  std::string why = Start(installed);
+  fixed_port_ = 0;
+  return why;
 }
 
 std::string RedisServer::url() const { return absl::StrCat("redis://127.0.0.1:", port_); }

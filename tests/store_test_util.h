@@ -34,12 +34,16 @@ class RedisServer {
 
   // "" when running; otherwise why not. `installed` says whether the binary exists.
   std::string Start(bool& installed);
+  // Stops it and starts it again on the same port, as an operator's restart would: every
+  // connection to it is closed. "" when it runs again.
+  std::string Restart();
   std::string url() const;  // "redis://127.0.0.1:<port>"
   void Stop();
 
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  int fixed_port_ = 0;  // Restart(): the port to start on again
   std::string dir_;
 };
 

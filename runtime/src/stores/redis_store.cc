@@ -73,16 +73,20 @@ class RedisStore final : public KeyValueStore {
 
   absl::StatusOr<StoreValue> Get(std::string_view key) const override {
     // A pooled connection may have been closed by the server since it was last used (a
-    // restart, an idle timeout): such a failure is retried once on a new connection.
+    // restart, an idle timeout): such a failure empties the pool, whose other connections
+    // are as old, and is retried once on a new connection.
     for (int attempt = 0;; ++attempt) {
       bool pooled = false;
-      absl::StatusOr<Connection> c = Take(&pooled);
+      absl::StatusOr<Connection> c = Take(&pooled, /*fresh=*/attempt > 0);
       if (!c.ok()) return c.status();
       const char* argv[] = {"GET", key.data()};
       const std::size_t lens[] = {3, key.size()};
       Reply reply(static_cast<redisReply*>(redisCommandArgv(c->get(), 2, argv, lens)));
       if (reply == nullptr) {
-        if (pooled && attempt == 0) continue;
+        if (pooled && attempt == 0) {
+          DropPool();
+          continue;
+        }
         return ConnectionError(**c, key);
       }
       GiveBack(*std::move(c));
@@ -178,8 +182,9 @@ class RedisStore final : public KeyValueStore {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<Connection> Take(bool* pooled = nullptr) const {
-    {
+  // A pooled connection, or a new one (always, when `fresh`).
+  absl::StatusOr<Connection> Take(bool* pooled = nullptr, bool fresh = false) const {
+    if (!fresh) {
       std::lock_guard<std::mutex> lock(mu_);
       if (!pool_.empty()) {
         Connection c = std::move(pool_.back());
@@ -225,6 +230,14 @@ class RedisStore final : public KeyValueStore {
     }
     return absl::OkStatus();
   }
+
+  void DropPool() const {
+    std::vector<Connection> old;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      old.swap(pool_);
+    }
+  }  // closed here, outside the lock
 
   void GiveBack(Connection c) const {
     std::lock_guard<std::mutex> lock(mu_);
