@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 
 namespace kv_assets::internal::json {
 namespace {
@@ -30,8 +31,7 @@ class Parser {
 
  private:
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JSON at byte ", i_, ": ", absl::string_view(what.data(), what.size())));
+    return absl::InvalidArgumentError(absl::StrCat("JSON at byte ", i_, ": ", ToAbsl(what)));
   }
 
   void SkipSpace() {

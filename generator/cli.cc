@@ -2,7 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "generator/strings.h"
+#include "common/strings.h"
 
 namespace kv_assets::gen {
 namespace {

@@ -17,9 +17,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/strings.h"
 #include "generator/compress_cache.h"
 #include "generator/parallel.h"
-#include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {

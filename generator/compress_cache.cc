@@ -13,8 +13,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "generator/file_util.h"
-#include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {

@@ -8,11 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/strings.h"
 #include "generator/content_type.h"
 #include "generator/file_util.h"
 #include "generator/manifest_json.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 #include "kv_assets/http_date.h"
 #include "kv_assets/manifest.h"
 

@@ -12,7 +12,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "generator/strings.h"
+#include "common/strings.h"
 
 namespace kv_assets::gen {
 namespace {

@@ -3,9 +3,9 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "generator/file_util.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 
 namespace kv_assets::gen {
 

@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/strings.h"
 #include "generator/file_util.h"
 #include "generator/git_util.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {
@@ -84,8 +84,7 @@ std::string Join(std::string_view dir, std::string_view name) {
 std::string RebaseIgnoreRules(std::string_view rules, std::string_view dir) {
   std::string out;
   const std::string base = dir.empty() ? "" : absl::StrCat("/", EscapeGlob(dir));
-  for (absl::string_view line :
-       absl::StrSplit(absl::string_view(rules.data(), rules.size()), '\n')) {
+  for (absl::string_view line : absl::StrSplit(ToAbsl(rules), '\n')) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line.front() == '#') continue;
     std::string_view body = TrimTrailingSpaces(std::string_view(line.data(), line.size()));

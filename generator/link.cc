@@ -7,11 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/strings.h"
 #include "generator/css.h"
 #include "generator/emit.h"
 #include "generator/integrity.h"
 #include "generator/parallel.h"
-#include "generator/strings.h"
 #include "kv_assets/server.h"
 
 namespace kv_assets::gen {

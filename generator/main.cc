@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "generator/cli.h"
 #include "generator/compress.h"
 #include "generator/compress_cache.h"
@@ -26,7 +27,6 @@
 #include "generator/scan.h"
 #include "generator/serve.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 #include "generator/sync.h"
 #include "kv_assets/key_value_store.h"
 

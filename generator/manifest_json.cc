@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "generator/content_type.h"
-#include "generator/strings.h"
 #include "kv_assets/http_date.h"
 
 namespace kv_assets::gen {

@@ -10,10 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/strings.h"
 #include "generator/file_util.h"
 #include "generator/ignore.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {

@@ -13,10 +13,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "generator/compress.h"
 #include "generator/scan.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 #include "kv_assets/beast_server.h"
 #include "kv_assets/live.h"
 

@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "generator/integrity.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 
 namespace kv_assets::gen {
 namespace {

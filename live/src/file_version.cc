@@ -8,12 +8,12 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "generator/compress.h"
 #include "generator/content_type.h"
 #include "generator/emit.h"
 #include "generator/file_util.h"
 #include "generator/integrity.h"
-#include "generator/strings.h"
 #include "kv_assets/http_date.h"
 
 namespace kv_assets::live {
@@ -107,7 +107,7 @@ void FileVersion::Build(const VersionOptions& options) {
   a.path_ref = Add(strings_, f.source.path);
   a.tagged_path_ref = Add(strings_, f.tagged_path);
   a.url_ref =
-      Add(strings_, absl::StrCat(gen::ToAbsl(options.prefix), gen::UrlEncodePath(f.tagged_path)));
+      Add(strings_, absl::StrCat(ToAbsl(options.prefix), gen::UrlEncodePath(f.tagged_path)));
   a.etag_ref = Add(strings_, f.etag);
   a.content_type_ref = Add(strings_, gen::ContentTypeFor(f.source.path));
   a.last_modified_unix = std::min<std::int64_t>(f.last_modified, std::time(nullptr));
@@ -131,7 +131,7 @@ void FileVersion::Build(const VersionOptions& options) {
   for (Variant& v : variants_) v.strings = strings_.data();
   manifest_ = Manifest{options.prefix, assets_, by_tagged_, blob_.data(), variants_};
   server_.emplace(manifest_, options.server);
-  untagged_target_ = absl::StrCat(gen::ToAbsl(options.prefix), gen::UrlEncodePath(f.source.path));
+  untagged_target_ = absl::StrCat(ToAbsl(options.prefix), gen::UrlEncodePath(f.source.path));
 }
 
 }  // namespace kv_assets::live

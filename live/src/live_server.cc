@@ -12,10 +12,10 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "generator/file_util.h"
 #include "generator/scan.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 #include "kv_assets/live.h"
 #include "live/src/file_version.h"
 #include "live/src/served_names.h"
@@ -49,7 +49,7 @@ bool SplitTag(std::string_view path, std::string& untagged, std::string& tag) {
   for (const char c : t) {
     if (!IsBase64Url(c)) return false;
   }
-  untagged = absl::StrCat(gen::ToAbsl(path.substr(0, dot)), gen::ToAbsl(path.substr(end)));
+  untagged = absl::StrCat(ToAbsl(path.substr(0, dot)), ToAbsl(path.substr(end)));
   tag = std::string(t);
   return true;
 }
@@ -251,7 +251,7 @@ absl::StatusOr<std::string> LiveServer::Tag(std::string_view path) const {
   if (!found.error.ok()) return found.error;
   if (found.version == nullptr || found.stale_tag || found.version->file().source.path != path) {
     return absl::NotFoundError(
-        absl::StrCat("no file \"", gen::ToAbsl(path), "\" is served from ", state_->root));
+        absl::StrCat("no file \"", ToAbsl(path), "\" is served from ", state_->root));
   }
   return std::string(found.version->url());
 }

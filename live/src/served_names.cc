@@ -3,9 +3,9 @@
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "generator/scan.h"
 #include "generator/status_macros.h"
-#include "generator/strings.h"
 #include "live/src/file_version.h"
 
 namespace kv_assets::live {
@@ -88,7 +88,7 @@ absl::Status ServedNames::Enter(std::string_view dir) {
   if (entered_.contains(dir)) return absl::OkStatus();
   if (!dir.empty()) KV_ASSETS_RETURN_IF_ERROR(Enter(Parent(dir)));
   KV_ASSETS_RETURN_IF_ERROR(rules_->EnterDirectory(dir));
-  const std::string abs = dir.empty() ? root_ : absl::StrCat(root_, "/", gen::ToAbsl(dir));
+  const std::string abs = dir.empty() ? root_ : absl::StrCat(root_, "/", ToAbsl(dir));
   Watch(abs + "/.gitignore");
   Watch(abs + "/.ignore");
   entered_.emplace(dir);

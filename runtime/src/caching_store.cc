@@ -12,12 +12,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "common/strings.h"
 #include "kv_assets/store.h"
 
 namespace kv_assets {
 namespace {
-
-absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 struct Cached {
   std::string key;
@@ -57,7 +56,6 @@ struct CachingStore::State {
       lru.pop_back();
       ++counters.evictions;
     }
-    counters.entries = lru.size();
   }
 
   const Store& backing;
@@ -103,7 +101,9 @@ absl::StatusOr<StoreValue> CachingStore::Get(std::string_view key) const {
 
 CachingStore::Counters CachingStore::counters() const {
   std::lock_guard lock(state_->mutex);
-  return state_->counters;
+  Counters c = state_->counters;
+  c.entries = state_->lru.size();
+  return c;
 }
 
 }  // namespace kv_assets

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 
 namespace kv_assets {
 
@@ -41,9 +42,9 @@ absl::Status FetchBody(const Store& store, Response& response, StoreValue& value
     const std::uint64_t expected = response.variant != nullptr ? response.variant->size
                                    : response.asset != nullptr ? response.asset->size
                                                                : 0;
-    const absl::Status status = absl::DataLossError(
-        absl::StrCat(absl::string_view(key.data(), key.size()), ": the store holds ",
-                     got->bytes().size(), " bytes, the manifest says ", expected));
+    const absl::Status status =
+        absl::DataLossError(absl::StrCat(ToAbsl(key), ": the store holds ", got->bytes().size(),
+                                         " bytes, the manifest says ", expected));
     ReplaceWithError(response, status);
     return status;
   }

@@ -24,12 +24,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "runtime/src/stores/clients.h"
 
 namespace kv_assets::internal {
 namespace {
-
-absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr std::size_t kMaxPairs = 10000;               // per bulk write or delete
 constexpr std::size_t kMaxRequestBytes = 100'000'000;  // "100 megabytes", the smaller reading

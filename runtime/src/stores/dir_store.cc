@@ -25,6 +25,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "runtime/src/stores/clients.h"
 
 namespace kv_assets::internal {
@@ -34,8 +35,6 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kTempFolder = ".kv-tmp";
 constexpr std::chrono::hours kStaleTemp(1);
-
-absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 absl::Status ErrnoError(int err, std::string_view url, std::string_view what) {
   const std::string message =

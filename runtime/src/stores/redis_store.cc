@@ -18,12 +18,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "runtime/src/stores/clients.h"
 
 namespace kv_assets::internal {
 namespace {
-
-absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 struct ContextDeleter {
   void operator()(redisContext* c) const { redisFree(c); }

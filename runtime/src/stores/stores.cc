@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "kv_assets/key_value_store.h"
 #include "runtime/src/stores/clients.h"
 
@@ -20,7 +21,7 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenStore(std::string_view url,
         slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1), options);
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(absl::string_view(url.data(), url.size()),
+      absl::StrCat(ToAbsl(url),
                    ": unknown store (expected dir:<path>, redis://<host>[:<port>][/<db>] or "
                    "cloudflare-kv://<account>/<namespace-id>)"));
 }
