@@ -106,7 +106,9 @@ Embed a folder of web assets into a target and serve it with ``KvAssets::runtime
     --target app_kv_assets_sync``. Keys are content-addressed, below the header's name
     (``app_assets/css/site.<tag>.css``). ``<url>`` is ``dir:<path>``,
     ``redis://<host>[:<port>][/<db>]`` or ``cloudflare-kv://<account>/<namespace-id>``
-    (token from ``CLOUDFLARE_API_TOKEN``).
+    (token from ``CLOUDFLARE_API_TOKEN``). ``<name>.sync-args``, beside the header, holds
+    the same command line without ``--store``, one argument a line, for scripts that sync
+    to another store (``docs/stores.md``, "Deploying several versions").
 
   Example:
 

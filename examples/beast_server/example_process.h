@@ -56,8 +56,9 @@ class ServerProcess {
 #endif
 
   // `argv` (argv[0] the binary), listening once it prints a first line matching `line`,
-  // whose first group is the port.
-  void StartProcess(std::vector<std::string> argv, const std::regex& line) {
+  // whose first group is the port. Its stderr goes to `stderr_path` when one is given.
+  void StartProcess(std::vector<std::string> argv, const std::regex& line,
+                    const std::string& stderr_path = "") {
     int fds[2];
     ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0) << std::strerror(errno);
     const pid_t parent = getpid();
@@ -69,6 +70,10 @@ class ServerProcess {
       if (getppid() != parent) _exit(1);
 #endif
       dup2(fds[1], STDOUT_FILENO);
+      if (!stderr_path.empty()) {
+        const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (err >= 0) dup2(err, STDERR_FILENO), close(err);
+      }
       std::vector<char*> args;
       for (std::string& a : argv) args.push_back(a.data());
       args.push_back(nullptr);

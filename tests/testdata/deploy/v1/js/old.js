@@ -1,0 +1,2 @@
+// Only version 1 has this file.
+export function legacy() { return "old"; }

@@ -1,0 +1,2 @@
+export const version = 2;
+console.log("app", version, "with new.js");

@@ -1,0 +1,2 @@
+// Only version 2 has this file.
+export function fresh() { return "new"; }
