@@ -146,6 +146,32 @@ TEST(RedisStore, UnreachableServerIsUnavailable) {
       << store.status();
 }
 
+// One command to the redis-server on `port`; its reply as text ("" for nil).
+std::string RedisCommand(int port, std::vector<std::string> args) {
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeval{2, 0});
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  for (const std::string& a : args) argv.push_back(a.data()), lens.push_back(a.size());
+  auto* reply = static_cast<redisReply*>(
+      c == nullptr || c->err
+          ? nullptr
+          : redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  std::string text = reply == nullptr                     ? "(no reply)"
+                     : reply->type == REDIS_REPLY_INTEGER ? std::to_string(reply->integer)
+                     : reply->str != nullptr              ? std::string(reply->str, reply->len)
+                                                          : "";
+  if (reply != nullptr) freeReplyObject(reply);
+  if (c != nullptr) redisFree(c);
+  return text;
+}
+
+// How many GETs the redis-server on `port` answered since its last CONFIG RESETSTAT.
+int GetCalls(int port) {
+  const std::string stats = RedisCommand(port, {"INFO", "commandstats"});
+  const std::size_t at = stats.find("cmdstat_get:calls=");
+  return at == std::string::npos ? 0 : std::atoi(stats.c_str() + at + 18);
+}
+
 // Credentials from the URL's userinfo (percent-decoded) or KV_ASSETS_REDIS_PASSWORD /
 // KV_ASSETS_REDIS_USER, for the default user and an ACL user; no message ever holds them.
 TEST(RedisStore, CredentialsFromTheUrlOrTheEnvironmentAreNeverPrinted) {
@@ -156,13 +182,10 @@ TEST(RedisStore, CredentialsFromTheUrlOrTheEnvironmentAreNeverPrinted) {
   ASSERT_EQ(why, "");
   const std::string authority = redis.url().substr(8);  // 127.0.0.1:<port>
   const std::string password = "p@ss:w/rd";             // "p%40ss%3Aw%2Frd" in a URL
-  {
-    std::unique_ptr<redisContext, void (*)(redisContext*)> admin(
-        redisConnect("127.0.0.1", std::stoi(authority.substr(authority.find(':') + 1))), redisFree);
-    ASSERT_TRUE(admin != nullptr && admin->err == 0);
-    freeReplyObject(redisCommand(admin.get(), "ACL SETUSER kv on >acl-secret ~* +@all"));
-    freeReplyObject(redisCommand(admin.get(), "CONFIG SET requirepass %s", password.c_str()));
-  }
+  ASSERT_EQ(
+      RedisCommand(redis.port(), {"ACL", "SETUSER", "kv", "on", ">acl-secret", "~*", "+@all"}),
+      "OK");
+  ASSERT_EQ(RedisCommand(redis.port(), {"CONFIG", "SET", "requirepass", password}), "OK");
   const auto expect_hidden = [&](const std::string& text) {
     for (const char* secret : {"p@ss", "p%40ss", "w/rd", "acl-secret", "wrong-secret"}) {
       EXPECT_EQ(text.find(secret), std::string::npos) << text;
@@ -245,8 +268,65 @@ TEST(RedisStore, PooledConnectionsSurviveARestart) {
   EXPECT_EQ(v->bytes(), "after the restart");
 }
 
+// redis://primary?replica=<host>:<port>: reads go to the replica, writes to the primary; a
+// key the replica lacks (it lags after a sync) and a replica that is down pass the read to
+// the primary; with the primary down, the replica still serves what it holds.
+TEST(RedisStore, ReadsGoToTheReplicasAndFallBackToThePrimary) {
+  test_util::RedisServer primary, replica;
+  bool installed = false;
+  // Without the delay, the first full sync to the replica waits 5 s for more replicas.
+  std::string why = primary.Start(installed, {"--repl-diskless-sync-delay", "0"});
+  if (!installed) GTEST_SKIP() << why;
+  ASSERT_EQ(why, "");
+  ASSERT_EQ(replica.Start(installed, {"--replicaof", "127.0.0.1", std::to_string(primary.port())}),
+            "");
+  const std::string url = primary.url() + "?replica=127.0.0.1:" + std::to_string(replica.port());
+  absl::StatusOr<std::unique_ptr<KeyValueStore>> store = OpenStore(url);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->url(), url);
+  const KeyValue k1{"k1", "one"};
+  ASSERT_TRUE((*store)->Put(std::span(&k1, 1)).ok());
+  for (int i = 0; i < 500 && RedisCommand(replica.port(), {"GET", "k1"}) != "one"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(RedisCommand(replica.port(), {"GET", "k1"}), "one") << "the replica never synced";
+  RedisCommand(primary.port(), {"CONFIG", "RESETSTAT"});
+  RedisCommand(replica.port(), {"CONFIG", "RESETSTAT"});
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<StoreValue> v = (*store)->Get("k1");
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_EQ(v->bytes(), "one");
+  }
+  EXPECT_EQ(GetCalls(replica.port()), 20);
+  EXPECT_EQ(GetCalls(primary.port()), 0);
+
+  // A replica that lags: detached, it never receives k2.
+  ASSERT_EQ(RedisCommand(replica.port(), {"REPLICAOF", "NO", "ONE"}), "OK");
+  const KeyValue k2{"k2", "two"};
+  ASSERT_TRUE((*store)->Put(std::span(&k2, 1)).ok());
+  absl::StatusOr<StoreValue> v = (*store)->Get("k2");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->bytes(), "two");
+  EXPECT_EQ(GetCalls(primary.port()), 1);
+  EXPECT_TRUE(absl::IsNotFound((*store)->Get("k3").status()));
+
+  // The primary down: what the replica holds is still served; what only the primary holds
+  // is UNAVAILABLE (a 503 that heals), not NOT_FOUND.
+  primary.Stop();
+  v = (*store)->Get("k1");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->bytes(), "one");
+  EXPECT_TRUE(absl::IsUnavailable((*store)->Get("k2").status())) << (*store)->Get("k2").status();
+  absl::StatusOr<std::unique_ptr<KeyValueStore>> reopened = OpenStore(url);
+  EXPECT_TRUE(reopened.ok()) << "a reader starts while its primary is away: " << reopened.status();
+  replica.Stop();
+  const absl::Status both_down = (*store)->Get("k1").status();
+  EXPECT_TRUE(absl::IsUnavailable(both_down)) << both_down;
+}
+
 TEST(StoreUrl, MalformedUrlsAreRefusedWithTheUrl) {
   for (const char* url : {"ftp://x", "redis://", "redis://h:notaport", "redis://h:1/x",
+                          "redis://h:1?replica=", "redis://h:1?replica=h:x", "redis://h:1?db=2",
                           "cloudflare-kv://acct", "cloudflare-kv://a b/c", "dir:"}) {
     auto store = OpenStore(url, {.cloudflare_token = "t"});
     ASSERT_FALSE(store.ok()) << url;

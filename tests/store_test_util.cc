@@ -83,7 +83,8 @@ std::string HttpResponse(int status, std::string_view reason, std::string_view b
 
 RedisServer::~RedisServer() { Stop(); }
 
-std::string RedisServer::Start(bool& installed) {
+std::string RedisServer::Start(bool& installed, std::vector<std::string> extra) {
+  extra_ = std::move(extra);
   const std::string binary = FindRedisServer();
   installed = !binary.empty();
   if (!installed) return "redis-server is not installed (scripts/dev installs it)";
@@ -98,10 +99,16 @@ std::string RedisServer::Start(bool& installed) {
       const int null = ::open("/dev/null", O_WRONLY);
       ::dup2(null, 1);
       ::dup2(null, 2);
-      const std::string port = std::to_string(port_);
-      ::execl(binary.c_str(), binary.c_str(), "--port", port.c_str(), "--bind", "127.0.0.1",
-              "--save", "", "--appendonly", "no", "--dir", dir_.c_str(), "--loglevel", "warning",
-              static_cast<char*>(nullptr));
+      std::vector<std::string> args = {binary,   "--port",       std::to_string(port_),
+                                       "--bind", "127.0.0.1",    "--save",
+                                       "",       "--appendonly", "no",
+                                       "--dir",  dir_,           "--loglevel",
+                                       "warning"};
+      args.insert(args.end(), extra_.begin(), extra_.end());
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(binary.c_str(), argv.data());
       ::_exit(127);
     }
     // Up to 10 s for it to answer PING.
@@ -137,7 +144,7 @@ std::string RedisServer::Restart() {
   fixed_port_ = port_;
   Stop();
   bool installed = false;
-  std::string why = Start(installed);
+  std::string why = Start(installed, extra_);
   fixed_port_ = 0;
   return why;
 }

@@ -33,11 +33,13 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   // "" when running; otherwise why not. `installed` says whether the binary exists.
-  std::string Start(bool& installed);
+  // `extra`: more arguments for redis-server, such as {"--replicaof", "127.0.0.1", "6379"}.
+  std::string Start(bool& installed, std::vector<std::string> extra = {});
   // Stops it and starts it again on the same port, as an operator's restart would: every
   // connection to it is closed. "" when it runs again.
   std::string Restart();
   std::string url() const;  // "redis://127.0.0.1:<port>"
+  int port() const { return port_; }
   void Stop();
 
  private:
@@ -45,6 +47,7 @@ class RedisServer {
   int port_ = 0;
   int fixed_port_ = 0;  // Restart(): the port to start on again
   std::string dir_;
+  std::vector<std::string> extra_;  // kept for Restart()
 };
 
 // Workers KV's REST API on 127.0.0.1, in memory, serving one connection at a time. Every

@@ -14,6 +14,11 @@
 //                                       the URL or else from KV_ASSETS_REDIS_PASSWORD and
 //                                       KV_ASSETS_REDIS_USER; url() and messages show
 //                                       "<user>:***" instead.
+//   redis://<primary>?replica=<host>[:<port>][&replica=…]
+//                                       reads from the replicas, in turn; writes, listing
+//                                       and deletes on the primary. A replica that lacks a
+//                                       key (it lags after a sync) or cannot be reached passes
+//                                       the read to the primary.
 //   cloudflare-kv://<account>/<namespace-id>
 //                                       a Workers KV namespace through Cloudflare's REST API
 //                                       (libcurl), with the API token from the environment

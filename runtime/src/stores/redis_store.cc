@@ -1,4 +1,5 @@
-// redis://host[:port][/db] — hiredis, one blocking connection per concurrent caller.
+// redis://host[:port][/db][?replica=host:port] — hiredis, one blocking connection per concurrent
+// caller.
 //
 // hiredis contexts are not thread-safe, so connections live in a pool: a caller takes one
 // (or opens one) and gives it back when done; a connection that failed is dropped, so the
@@ -6,6 +7,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -50,18 +52,20 @@ struct Credentials {
   std::string password;  // "" for none: no AUTH
 };
 
-class RedisStore final : public KeyValueStore {
+// One redis-server: where it is, and a pool of connections to it. `name_` is what messages
+// call it (the store's URL, without the password, or a replica's address in it).
+class Node {
  public:
-  RedisStore(std::string url, std::string host, int port, int db, Credentials credentials,
-             std::chrono::milliseconds timeout)
-      : url_(std::move(url)),
+  Node(std::string name, std::string host, int port, int db, const Credentials& credentials,
+       std::chrono::milliseconds timeout)
+      : name_(std::move(name)),
         host_(std::move(host)),
         port_(port),
         db_(db),
-        credentials_(std::move(credentials)),
+        credentials_(credentials),
         timeout_(timeout) {}
 
-  const std::string& url() const override { return url_; }
+  const std::string& name() const { return name_; }
 
   absl::Status Connect() const {
     absl::StatusOr<Connection> c = Take();
@@ -70,7 +74,7 @@ class RedisStore final : public KeyValueStore {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<StoreValue> Get(std::string_view key) const override {
+  absl::StatusOr<StoreValue> Get(std::string_view key) const {
     // A pooled connection may have been closed by the server since it was last used (a
     // restart, an idle timeout): such a failure empties the pool, whose other connections
     // are as old, and is retried once on a new connection.
@@ -90,7 +94,7 @@ class RedisStore final : public KeyValueStore {
       }
       GiveBack(*std::move(c));
       if (reply->type == REDIS_REPLY_NIL) {
-        return absl::NotFoundError(absl::StrCat(url_, ": ", ToAbsl(key), ": no such key"));
+        return absl::NotFoundError(absl::StrCat(name_, ": ", ToAbsl(key), ": no such key"));
       }
       if (reply->type != REDIS_REPLY_STRING) return ReplyError(*reply, key);
       const std::string_view bytes(reply->str, reply->len);
@@ -100,8 +104,142 @@ class RedisStore final : public KeyValueStore {
     }
   }
 
+  // A pooled connection, or a new one (always, when `fresh`).
+  absl::StatusOr<Connection> Take(bool* pooled = nullptr, bool fresh = false) const {
+    if (!fresh) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!pool_.empty()) {
+        Connection c = std::move(pool_.back());
+        pool_.pop_back();
+        if (pooled != nullptr) *pooled = true;
+        return c;
+      }
+    }
+    Connection c(redisConnectWithTimeout(host_.c_str(), port_, ToTimeval(timeout_)));
+    if (c == nullptr) return absl::ResourceExhaustedError(absl::StrCat(name_, ": out of memory"));
+    if (c->err != 0) {
+      return absl::UnavailableError(absl::StrCat(name_, ": cannot connect: ", c->errstr));
+    }
+    redisSetTimeout(c.get(), ToTimeval(timeout_));
+    if (absl::Status auth = Authenticate(*c); !auth.ok()) return auth;
+    if (db_ != 0) {
+      Reply reply(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", db_)));
+      if (reply == nullptr) return ConnectionError(*c, "SELECT");
+      if (reply->type == REDIS_REPLY_ERROR) return ReplyError(*reply, "SELECT");
+    }
+    return c;
+  }
+
+  void GiveBack(Connection c) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    pool_.push_back(std::move(c));
+  }
+
+  // The connection is dropped (its owner goes out of scope): after an I/O error its state is
+  // unknown.
+  absl::Status ConnectionError(const redisContext& c, std::string_view what) const {
+    const std::string message = absl::StrCat(name_, ": ", ToAbsl(what), ": ", c.errstr);
+    if (c.err == REDIS_ERR_IO && (errno == EAGAIN || errno == ETIMEDOUT)) {
+      return absl::DeadlineExceededError(message);
+    }
+    return absl::UnavailableError(message);
+  }
+
+  absl::Status ReplyError(const redisReply& reply, std::string_view what) const {
+    const std::string text =
+        reply.type == REDIS_REPLY_ERROR ? std::string(reply.str, reply.len) : "unexpected reply";
+    if (text.starts_with("NOAUTH") || text.starts_with("NOPERM") || text.starts_with("WRONGPASS")) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(name_, ": ", ToAbsl(what), ": ", text,
+                       " (credentials: redis://<user>:<password>@… or KV_ASSETS_REDIS_PASSWORD)"));
+    }
+    // Out of memory (maxmemory) or a server that is loading or read-only is a passing state.
+    if (text.starts_with("OOM") || text.starts_with("LOADING") || text.starts_with("READONLY") ||
+        text.starts_with("BUSY")) {
+      return absl::UnavailableError(absl::StrCat(name_, ": ", ToAbsl(what), ": ", text));
+    }
+    return absl::InternalError(absl::StrCat(name_, ": ", ToAbsl(what), ": ", text));
+  }
+
+ private:
+  // AUTH [<user>] <password>, as arguments (never formatted into a command line), on every
+  // new connection; a refusal names the store without the password.
+  absl::Status Authenticate(redisContext& c) const {
+    if (credentials_.password.empty()) return absl::OkStatus();
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<std::size_t> lengths = {4};
+    if (!credentials_.user.empty()) {
+      argv.push_back(credentials_.user.data());
+      lengths.push_back(credentials_.user.size());
+    }
+    argv.push_back(credentials_.password.data());
+    lengths.push_back(credentials_.password.size());
+    Reply reply(static_cast<redisReply*>(
+        redisCommandArgv(&c, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+    if (reply == nullptr) return ConnectionError(c, "AUTH");
+    if (reply->type == REDIS_REPLY_ERROR) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(name_, ": AUTH", credentials_.user.empty() ? "" : " as ", credentials_.user,
+                       ": ", absl::string_view(reply->str, reply->len)));
+    }
+    return absl::OkStatus();
+  }
+
+  void DropPool() const {
+    std::vector<Connection> old;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      old.swap(pool_);
+    }
+  }  // closed here, outside the lock
+
+  std::string name_;
+  std::string host_;
+  int port_;
+  int db_;
+  Credentials credentials_;
+  std::chrono::milliseconds timeout_;
+  mutable std::mutex mu_;
+  mutable std::vector<Connection> pool_;
+};
+
+// The primary takes every write, listing and delete (what `kv-assets sync` does). Reads go to
+// the replicas, when the URL names some, in turn; a replica that cannot be reached passes the
+// read to the next. A replica that lacks the key passes it to the primary: after a sync a
+// replica may lag, and a content-addressed key found anywhere holds the right bytes.
+class RedisStore final : public KeyValueStore {
+ public:
+  RedisStore(std::unique_ptr<Node> primary, std::vector<std::unique_ptr<Node>> replicas)
+      : primary_(std::move(primary)), replicas_(std::move(replicas)) {}
+
+  const std::string& url() const override { return primary_->name(); }
+
+  // OK when the primary or a replica answers: a server that only reads starts while its
+  // primary is away.
+  absl::Status Connect() const {
+    absl::Status primary = primary_->Connect();
+    if (primary.ok()) return primary;
+    for (const auto& replica : replicas_) {
+      if (replica->Connect().ok()) return absl::OkStatus();
+    }
+    return primary;
+  }
+
+  absl::StatusOr<StoreValue> Get(std::string_view key) const override {
+    const std::size_t n = replicas_.size();
+    const std::size_t first = n == 0 ? 0 : next_.fetch_add(1, std::memory_order_relaxed) % n;
+    for (std::size_t i = 0; i < n; ++i) {
+      absl::StatusOr<StoreValue> value = replicas_[(first + i) % n]->Get(key);
+      if (value.ok()) return value;
+      if (!absl::IsUnavailable(value.status()) && !absl::IsDeadlineExceeded(value.status())) {
+        break;  // not there (yet), or refused: the primary decides
+      }
+    }
+    return primary_->Get(key);
+  }
+
   absl::StatusOr<std::vector<std::string>> List(std::string_view prefix) const override {
-    absl::StatusOr<Connection> c = Take();
+    absl::StatusOr<Connection> c = primary_->Take();
     if (!c.ok()) return c.status();
     // SCAN may return a key more than once; MATCH takes a glob, so the prefix is escaped.
     std::string pattern;
@@ -116,11 +254,11 @@ class RedisStore final : public KeyValueStore {
       const char* argv[] = {"SCAN", cursor.c_str(), "MATCH", pattern.c_str(), "COUNT", "1000"};
       const std::size_t lens[] = {4, cursor.size(), 5, pattern.size(), 5, 4};
       Reply reply(static_cast<redisReply*>(redisCommandArgv(c->get(), 6, argv, lens)));
-      if (reply == nullptr) return ConnectionError(**c, "SCAN");
+      if (reply == nullptr) return primary_->ConnectionError(**c, "SCAN");
       if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
           reply->element[0]->type != REDIS_REPLY_STRING ||
           reply->element[1]->type != REDIS_REPLY_ARRAY) {
-        return ReplyError(*reply, "SCAN");
+        return primary_->ReplyError(*reply, "SCAN");
       }
       cursor.assign(reply->element[0]->str, reply->element[0]->len);
       const redisReply& batch = *reply->element[1];
@@ -128,7 +266,7 @@ class RedisStore final : public KeyValueStore {
         keys.emplace(batch.element[i]->str, batch.element[i]->len);
       }
     } while (cursor != "0");
-    GiveBack(*std::move(c));
+    primary_->GiveBack(*std::move(c));
     return std::vector<std::string>(keys.begin(), keys.end());
   }
 
@@ -161,7 +299,7 @@ class RedisStore final : public KeyValueStore {
   // instead of one per key.
   template <typename Append, typename KeyOf>
   absl::Status Pipeline(std::size_t n, Append append, KeyOf key_of) {
-    absl::StatusOr<Connection> c = Take();
+    absl::StatusOr<Connection> c = primary_->Take();
     if (!c.ok()) return c.status();
     std::size_t next = 0;
     while (next < n) {
@@ -172,111 +310,20 @@ class RedisStore final : public KeyValueStore {
       }
       for (std::size_t i = first; i < next; ++i) {
         void* raw = nullptr;
-        if (redisGetReply(c->get(), &raw) != REDIS_OK) return ConnectionError(**c, key_of(i));
+        if (redisGetReply(c->get(), &raw) != REDIS_OK) {
+          return primary_->ConnectionError(**c, key_of(i));
+        }
         Reply reply(static_cast<redisReply*>(raw));
-        if (reply->type == REDIS_REPLY_ERROR) return ReplyError(*reply, key_of(i));
+        if (reply->type == REDIS_REPLY_ERROR) return primary_->ReplyError(*reply, key_of(i));
       }
     }
-    GiveBack(*std::move(c));
+    primary_->GiveBack(*std::move(c));
     return absl::OkStatus();
   }
 
-  // A pooled connection, or a new one (always, when `fresh`).
-  absl::StatusOr<Connection> Take(bool* pooled = nullptr, bool fresh = false) const {
-    if (!fresh) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!pool_.empty()) {
-        Connection c = std::move(pool_.back());
-        pool_.pop_back();
-        if (pooled != nullptr) *pooled = true;
-        return c;
-      }
-    }
-    Connection c(redisConnectWithTimeout(host_.c_str(), port_, ToTimeval(timeout_)));
-    if (c == nullptr) return absl::ResourceExhaustedError(absl::StrCat(url_, ": out of memory"));
-    if (c->err != 0) {
-      return absl::UnavailableError(absl::StrCat(url_, ": cannot connect: ", c->errstr));
-    }
-    redisSetTimeout(c.get(), ToTimeval(timeout_));
-    if (absl::Status auth = Authenticate(*c); !auth.ok()) return auth;
-    if (db_ != 0) {
-      Reply reply(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", db_)));
-      if (reply == nullptr) return ConnectionError(*c, "SELECT");
-      if (reply->type == REDIS_REPLY_ERROR) return ReplyError(*reply, "SELECT");
-    }
-    return c;
-  }
-
-  // AUTH [<user>] <password>, as arguments (never formatted into a command line), on every
-  // new connection; a refusal names the store without the password.
-  absl::Status Authenticate(redisContext& c) const {
-    if (credentials_.password.empty()) return absl::OkStatus();
-    std::vector<const char*> argv = {"AUTH"};
-    std::vector<std::size_t> lengths = {4};
-    if (!credentials_.user.empty()) {
-      argv.push_back(credentials_.user.data());
-      lengths.push_back(credentials_.user.size());
-    }
-    argv.push_back(credentials_.password.data());
-    lengths.push_back(credentials_.password.size());
-    Reply reply(static_cast<redisReply*>(
-        redisCommandArgv(&c, static_cast<int>(argv.size()), argv.data(), lengths.data())));
-    if (reply == nullptr) return ConnectionError(c, "AUTH");
-    if (reply->type == REDIS_REPLY_ERROR) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(url_, ": AUTH", credentials_.user.empty() ? "" : " as ", credentials_.user,
-                       ": ", absl::string_view(reply->str, reply->len)));
-    }
-    return absl::OkStatus();
-  }
-
-  void DropPool() const {
-    std::vector<Connection> old;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      old.swap(pool_);
-    }
-  }  // closed here, outside the lock
-
-  void GiveBack(Connection c) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    pool_.push_back(std::move(c));
-  }
-
-  // The connection is dropped (its owner goes out of scope): after an I/O error its state is
-  // unknown.
-  absl::Status ConnectionError(const redisContext& c, std::string_view what) const {
-    const std::string message = absl::StrCat(url_, ": ", ToAbsl(what), ": ", c.errstr);
-    if (c.err == REDIS_ERR_IO && (errno == EAGAIN || errno == ETIMEDOUT)) {
-      return absl::DeadlineExceededError(message);
-    }
-    return absl::UnavailableError(message);
-  }
-
-  absl::Status ReplyError(const redisReply& reply, std::string_view what) const {
-    const std::string text =
-        reply.type == REDIS_REPLY_ERROR ? std::string(reply.str, reply.len) : "unexpected reply";
-    if (text.starts_with("NOAUTH") || text.starts_with("NOPERM") || text.starts_with("WRONGPASS")) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(url_, ": ", ToAbsl(what), ": ", text,
-                       " (credentials: redis://<user>:<password>@… or KV_ASSETS_REDIS_PASSWORD)"));
-    }
-    // Out of memory (maxmemory) or a server that is loading or read-only is a passing state.
-    if (text.starts_with("OOM") || text.starts_with("LOADING") || text.starts_with("READONLY") ||
-        text.starts_with("BUSY")) {
-      return absl::UnavailableError(absl::StrCat(url_, ": ", ToAbsl(what), ": ", text));
-    }
-    return absl::InternalError(absl::StrCat(url_, ": ", ToAbsl(what), ": ", text));
-  }
-
-  std::string url_;
-  std::string host_;
-  int port_;
-  int db_;
-  Credentials credentials_;
-  std::chrono::milliseconds timeout_;
-  mutable std::mutex mu_;
-  mutable std::vector<Connection> pool_;
+  std::unique_ptr<Node> primary_;
+  std::vector<std::unique_ptr<Node>> replicas_;
+  mutable std::atomic<std::size_t> next_{0};  // the replica the next read starts with
 };
 
 // "<user>:<password>" or ":<password>", each percent-decoded (RFC 3986 userinfo).
@@ -318,6 +365,57 @@ Credentials CredentialsFromEnvironment() {
   return c;
 }
 
+// "<host>[:<port>]" or "[<IPv6>][:<port>]"; the port 6379 unless given. Errors say why.
+absl::StatusOr<std::pair<std::string, int>> ParseHostPort(std::string_view text) {
+  std::string host(text);
+  int port = 6379;
+  if (text.starts_with('[')) {  // [::1]:6379
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos)
+      return absl::InvalidArgumentError("unterminated IPv6 address");
+    host = std::string(text.substr(1, close - 1));
+    text.remove_prefix(close + 1);
+    if (text.starts_with(':') && !absl::SimpleAtoi(ToAbsl(text.substr(1)), &port)) {
+      return absl::InvalidArgumentError("the port is not a number");
+    }
+  } else if (const std::size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = std::string(text.substr(0, colon));
+    if (!absl::SimpleAtoi(ToAbsl(text.substr(colon + 1)), &port)) {
+      return absl::InvalidArgumentError("the port is not a number");
+    }
+  }
+  if (host.empty()) return absl::InvalidArgumentError("no host");
+  if (port <= 0 || port > 65535) return absl::InvalidArgumentError("the port is out of range");
+  return std::pair{std::move(host), port};
+}
+
+// The replicas of "?replica=<host>[:<port>]&replica=…", as nodes named after the primary.
+absl::StatusOr<std::vector<std::unique_ptr<Node>>> ParseReplicas(std::string_view query,
+                                                                 std::string_view primary, int db,
+                                                                 const Credentials& c,
+                                                                 const StoreOptions& options) {
+  std::vector<std::unique_ptr<Node>> replicas;
+  for (std::string_view rest = query; !rest.empty();) {
+    const std::size_t amp = std::min(rest.find('&'), rest.size());
+    const std::string_view param = rest.substr(0, amp);
+    rest.remove_prefix(std::min(amp + 1, rest.size()));
+    if (!param.starts_with("replica=")) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown parameter \"", ToAbsl(param),
+                                                     "\" (expected replica=<host>:<port>)"));
+    }
+    const std::string_view address = param.substr(8);
+    absl::StatusOr<std::pair<std::string, int>> host_port = ParseHostPort(address);
+    if (!host_port.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("replica \"", ToAbsl(address), "\": ", host_port.status().message()));
+    }
+    replicas.push_back(std::make_unique<Node>(
+        absl::StrCat("redis://", ToAbsl(address), " (replica of ", ToAbsl(primary), ")"),
+        std::move(host_port->first), host_port->second, db, c, options.timeout));
+  }
+  return replicas;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view url,
@@ -327,7 +425,7 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view u
   // The userinfo, when there is one, leaves every message: the URL is shown without it.
   std::optional<Credentials> from_url;
   std::string shown(url);
-  if (const std::size_t at = rest.substr(0, rest.find('/')).rfind('@');
+  if (const std::size_t at = rest.substr(0, rest.find_first_of("/?")).rfind('@');
       at != std::string_view::npos) {
     absl::StatusOr<Credentials> c = ParseUserinfo(rest.substr(0, at));
     // Without a colon the whole userinfo may be a password: nothing of it is shown.
@@ -340,11 +438,16 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view u
     from_url = *std::move(c);
     rest.remove_prefix(at + 1);
   }
-  const auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(shown, ": ", ToAbsl(why),
-                     " (expected redis://[<user>:<password>@]<host>[:<port>][/<db>])"));
+  const auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        shown, ": ", why,
+        " (expected redis://[<user>:<password>@]<host>[:<port>][/<db>][?replica=<host>:<port>])"));
   };
+  std::string_view query;
+  if (const std::size_t mark = rest.find('?'); mark != std::string_view::npos) {
+    query = rest.substr(mark + 1);
+    rest = rest.substr(0, mark);
+  }
   int db = 0;
   if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
     const std::string_view db_text = rest.substr(slash + 1);
@@ -353,26 +456,17 @@ absl::StatusOr<std::unique_ptr<KeyValueStore>> OpenRedisStore(std::string_view u
     }
     rest = rest.substr(0, slash);
   }
-  std::string host(rest);
-  int port = 6379;
-  if (rest.starts_with('[')) {  // [::1]:6379
-    const std::size_t close = rest.find(']');
-    if (close == std::string_view::npos) return bad("unterminated IPv6 address");
-    host = std::string(rest.substr(1, close - 1));
-    rest.remove_prefix(close + 1);
-    if (rest.starts_with(':') && (!absl::SimpleAtoi(ToAbsl(rest.substr(1)), &port))) {
-      return bad("the port is not a number");
-    }
-  } else if (const std::size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
-    host = std::string(rest.substr(0, colon));
-    if (!absl::SimpleAtoi(ToAbsl(rest.substr(colon + 1)), &port))
-      return bad("the port is not a number");
-  }
-  if (host.empty()) return bad("no host");
-  if (port <= 0 || port > 65535) return bad("the port is out of range");
-  auto store = std::make_unique<RedisStore>(std::move(shown), std::move(host), port, db,
-                                            from_url.value_or(CredentialsFromEnvironment()),
-                                            options.timeout);
+  absl::StatusOr<std::pair<std::string, int>> host_port = ParseHostPort(rest);
+  if (!host_port.ok()) return bad(host_port.status().message());
+  const Credentials credentials = from_url.value_or(CredentialsFromEnvironment());
+  const std::string primary_name = shown.substr(0, shown.find('?'));
+  absl::StatusOr<std::vector<std::unique_ptr<Node>>> replicas =
+      ParseReplicas(query, primary_name, db, credentials, options);
+  if (!replicas.ok()) return bad(replicas.status().message());
+  auto store = std::make_unique<RedisStore>(
+      std::make_unique<Node>(std::move(shown), std::move(host_port->first), host_port->second, db,
+                             credentials, options.timeout),
+      *std::move(replicas));
   if (absl::Status s = store->Connect(); !s.ok()) return s;
   return store;
 }
