@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# End to end, three servers on the same files over loopback, driven by wrk (one thread):
+# End to end, servers on the same files over loopback, driven by wrk (one thread):
 #  - AssetServer: the Beast example (kv_assets::beast::AssetServer), one thread;
 #  - httplib: the cpp-httplib example (kv_assets::httplib::Mount), a pool of HTTPLIB_THREADS
 #    threads (cpp-httplib gives each open connection a thread of its own);
-#  - nginx: one worker, sendfile, etag on, access_log off.
-# Every server is pinned to core 0 and wrk to core 1 where the machine has two cores. For
-# httplib that pins all its threads to core 0: one core for each server, like nginx's one
-# worker and AssetServer's one thread, is the fair comparison.
+#  - nginx: one worker, sendfile, etag on, access_log off;
+#  - unless STORE=0, the same folder as a manifest-only build, its bodies synced to a
+#    redis-server this script starts: AssetServer (the store example, one I/O thread and its
+#    blocking pool) and httplib (Mount with a store), each with a warm CachingStore ("cached")
+#    and with none ("uncached": every body is a GET to redis).
+# Every server, and redis-server, is pinned to core 0 and wrk to core 1 where the machine has
+# two cores. For httplib that pins all its threads to core 0: one core for each server, like
+# nginx's one worker and AssetServer's one thread, is the fair comparison; a store server
+# shares its core with redis, whose CPU time per request is reported beside the server's.
 #
 #   bench/e2e.sh [build-dir]        (default: build/bench; configured and built if missing)
-#   DURATION=10 CONNECTIONS=32 ROUNDS=2 HTTPLIB_THREADS=64 bench/e2e.sh
+#   DURATION=10 CONNECTIONS=32 ROUNDS=2 HTTPLIB_THREADS=64 STORE=1 bench/e2e.sh
 #
 # Cases: a ~2 KB stylesheet, a ~200 KB script (both identity, no Accept-Encoding, as nginx
 # without gzip_static would send them), and a 304 revalidation of the stylesheet. Each case runs
@@ -18,14 +23,16 @@
 # to nginx, and each server's CPU time per request; the second, the client's own CPU time per
 # request against each server. wrk cannot read httplib's 304s (see the end), so the 304 case
 # runs twice: with wrk for AssetServer and nginx, and with h2load (--h1, also one thread and
-# the same connections) for all three. Not part of the test suite.
+# the same connections) for the embedded builds and nginx. 304s never read a store, so the
+# store servers run the two GET cases only. Not part of the test suite.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${1:-$root/build/bench}"
+build="$(realpath -m "${1:-$root/build/bench}")"  # nginx needs an absolute path
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-32}"
 rounds="${ROUNDS:-2}"
+with_store="${STORE:-1}"
 # At least one thread per connection: a connection beyond the pool would wait for a free thread.
 httplib_threads="${HTTPLIB_THREADS:-$((connections > 32 ? 2 * connections : 64))}"
 work="$(mktemp -d /tmp/kv-assets-e2e.XXXXXX)"
@@ -44,13 +51,16 @@ nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 
 server="$build/bench/kv_assets_bench_server"
 httplib_server="$build/bench/kv_assets_bench_httplib_server"
-if [ ! -x "$server" ] || [ ! -x "$httplib_server" ]; then
+store_server="$build/bench/kv_assets_bench_store_server"
+httplib_store_server="$build/bench/kv_assets_bench_httplib_store_server"
+if [ ! -f "$build/build.ninja" ] || ! grep -q kv_assets_bench_store_server "$build/build.ninja"; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DKV_ASSETS_BUILD_BENCHMARKS=ON -DKV_ASSETS_BUILD_TESTS=OFF >/dev/null
 fi
 grep -q kv_assets_bench_httplib_server "$build/build.ninja" ||
   { say "no httplib target in $build: is libcpp-httplib-dev installed?"; exit 1; }
-cmake --build "$build" --target kv_assets_bench_server kv_assets_bench_httplib_server >/dev/null
+cmake --build "$build" --target kv_assets_bench_server kv_assets_bench_httplib_server \
+  kv_assets_bench_store_server kv_assets_bench_httplib_store_server >/dev/null
 public="$build/bench/e2e-public"
 
 server_cpu=() client_cpu=()
@@ -78,12 +88,36 @@ start_server() {
   pids+=($!)
   printf -v "${name}_pid" %s $!
   for _ in $(seq 100); do grep -q serving "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
-  url="$(sed -n 's|.*serving on \(http://[^/]*\)/.*|\1|p' "$work/$name.out")"
+  url="$(sed -n 's|.*serving.* on \(http://[^/]*\)/.*|\1|p' "$work/$name.out")"
   [ -n "$url" ] || { say "$binary did not start"; exit 1; }
   printf -v "${name}_url" %s "$url"
 }
 start_server asset "$server" --threads=1
 start_server httplib "$httplib_server" --threads="$httplib_threads"
+servers=(asset httplib nginx)
+
+# The manifest-only servers: redis-server on core 0 beside them, the bodies synced to it with
+# the build's own sync command line (<name>.sync-args).
+redis_pid=""
+if [ "$with_store" != 0 ]; then
+  redis_port="$(free_port)"
+  mkdir -p "$work/redis"
+  "${server_cpu[@]}" redis-server --bind 127.0.0.1 --port "$redis_port" --save "" \
+    --appendonly no --dir "$work/redis" --logfile "$work/redis/log" &
+  pids+=($!)
+  redis_pid=$!
+  for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  mapfile -t sync <"$build/bench/kv_assets/kv_assets_bench_e2e_store_assets/store_example_assets.sync-args"
+  "${sync[@]}" --store="redis://127.0.0.1:$redis_port" >"$work/sync.out" 2>&1 ||
+    { cat "$work/sync.out" >&2; say "sync failed"; exit 1; }
+  store=(--store="redis://127.0.0.1:$redis_port")
+  start_server asset_cached "$store_server" --threads=1 "${store[@]}"
+  start_server asset_uncached "$store_server" --threads=1 --cache-bytes=0 "${store[@]}"
+  start_server httplib_cached "$httplib_store_server" --threads="$httplib_threads" "${store[@]}"
+  start_server httplib_uncached "$httplib_store_server" --threads="$httplib_threads" \
+    --cache-bytes=0 "${store[@]}"
+  servers+=(asset_cached asset_uncached httplib_cached httplib_uncached)
+fi
 
 # nginx, one worker, on the same files.
 nginx_port="$(free_port)"
@@ -133,9 +167,9 @@ tagged() {
 }
 small_tagged="$(tagged e2e/small.css)"
 large_tagged="$(tagged e2e/large.js)"
-servers=(asset httplib nginx)
 declare -A small large etag
-for who in asset httplib; do
+for who in "${servers[@]}"; do
+  [ "$who" = nginx ] && continue
   url_var="${who}_url"
   small[$who]="${!url_var}/static/$small_tagged"
   large[$who]="${!url_var}/static/$large_tagged"
@@ -156,22 +190,28 @@ done
 
 # run_load TOOL PID URL [HEADER]: one run of TOOL (wrk or h2load, one thread, the same
 # connections and duration) against URL. Prints "requests/s server-CPU-µs/request
-# client-CPU-µs/request": the CPU time (user + system) the server process PID spent per request
-# while the client ran, from /proc/PID/stat (all its threads), and the client's own, from bash's
-# `time`. Where the client saturates its own core first, the servers reach about the same
+# client-CPU-µs/request redis-CPU-µs/request": the CPU time (user + system) the server process
+# PID spent per request while the client ran, from /proc/PID/stat (all its threads), the
+# client's own, from bash's `time`, and redis-server's (0 without STORE). Where the client saturates its own core first, the servers reach about the same
 # requests/s, and the CPU each spent per request is what still tells them apart. Fails if any
 # response was not 2xx/3xx.
 # Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the command name (which
 # may hold spaces).
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+cpu_ticks() {
+  if [ -z "$1" ]; then echo 0; return; fi
+  sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
 run_load() {
   local tool="$1" pid="$2" url="$3" header="${4:-}" out before after client TIMEFORMAT='%3U %3S'
   local args=(-t1 "-c$connections")
   if [ "$tool" = wrk ]; then args+=("-d${duration}s"); else args+=(--h1 "-D$duration"); fi
   [ -n "$header" ] && args+=(-H "$header")
+  local redis_before redis_after
   before="$(cpu_ticks "$pid")"
+  redis_before="$(cpu_ticks "$redis_pid")"
   { time "${client_cpu[@]}" "$tool" "${args[@]}" "$url" >"$work/load.out" 2>&1; } 2>"$work/load.time"
   after="$(cpu_ticks "$pid")"
+  redis_after="$(cpu_ticks "$redis_pid")"
   out="$(cat "$work/load.out")"
   client="$(awk '{ print $1 + $2 }' "$work/load.time")"
   local rps requests
@@ -193,70 +233,79 @@ run_load() {
     rps="$(sed -n 's/^finished in [0-9.]*m*s, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")"
     requests="$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' <<<"$out")"
   fi
-  awk -v r="$rps" -v n="$requests" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v c="$client" \
-    'BEGIN { printf "%s %.2f %.2f\n", r, (n > 0 ? t / hz * 1e6 / n : 0), (n > 0 ? c * 1e6 / n : 0) }'
+  awk -v r="$rps" -v n="$requests" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" \
+    -v c="$client" -v s=$((redis_after - redis_before)) \
+    'BEGIN { if (n == 0) n = -1; printf "%s %.2f %.2f %.2f\n", r, t / hz * 1e6 / n, c * 1e6 / n, s / hz * 1e6 / n }'
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR + 1) / 2; print (NR % 2) ? a[m] : (a[NR/2] + a[NR/2 + 1]) / 2 }'; }
 
-# The servers' order in round r is orders[(r - 1) % 6]: each server goes first, second and last
-# once in any three consecutive rounds, and all six orders come up in six.
-orders=("asset httplib nginx" "httplib nginx asset" "nginx asset httplib"
-        "asset nginx httplib" "nginx httplib asset" "httplib asset nginx")
-declare -A label=([asset]=AssetServer [httplib]=httplib [nginx]=nginx)
+# The servers' order in round r: the list rotated by r - 1, and reversed in even rounds, so
+# each server runs early and late within a few rounds while the machine's speed drifts.
+order_of_round() {
+  local r="$1" n=${#run[@]} i out=()
+  for ((i = 0; i < n; i++)); do out+=("${run[$(((i + r - 1) % n))]}"); done
+  if ((r % 2 == 0)); then
+    for ((i = n - 1; i >= 0; i--)); do printf '%s ' "${out[$i]}"; done
+  else
+    printf '%s ' "${out[@]}"
+  fi
+}
+declare -A label=([asset]=AssetServer [httplib]=httplib [nginx]=nginx
+  [asset_cached]="AssetServer, store, cached" [asset_uncached]="AssetServer, store, uncached"
+  [httplib_cached]="httplib, store, cached" [httplib_uncached]="httplib, store, uncached")
+# The embedded build each store server is compared with.
+declare -A embedded=([asset_cached]=asset [asset_uncached]=asset [httplib_cached]=httplib
+  [httplib_uncached]=httplib)
 
-printf '\nmachine: %s cores, %s, kernel %s, nginx %s, cpp-httplib %s, %s; %s s per run, %s connections, %s rounds, %s httplib threads\n' \
+printf '\nmachine: %s cores, %s, kernel %s, nginx %s, cpp-httplib %s, redis %s, %s; %s s per run, %s connections, %s rounds, %s httplib threads\n' \
   "$(nproc)" "$(uname -m)" "$(uname -r)" "$("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///')" \
-  "$(pkg-config --modversion cpp-httplib 2>/dev/null || echo '?')" "$(date -u '+%F %H:%M UTC')" \
+  "$(pkg-config --modversion cpp-httplib 2>/dev/null || echo '?')" \
+  "$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p')" "$(date -u '+%F %H:%M UTC')" \
   "$duration" "$connections" "$rounds" "$httplib_threads"
-table="| case | AssetServer req/s | httplib req/s | nginx req/s | AssetServer / nginx | httplib / nginx | AssetServer CPU µs/req | httplib CPU µs/req | nginx CPU µs/req |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-client_table="| case | client CPU µs/req against AssetServer | against httplib | against nginx |
-| --- | --- | --- | --- |"
-# bench_case LABEL TOOL URL-ARRAY HEADER-MODE SERVER...: ROUNDS rounds of one run per SERVER, then
-# a row of each table (n/a for a server not run). HEADER-MODE "revalidate" sends each server's
-# own ETag in If-None-Match.
+table="| case | server | req/s | / nginx | / embedded | server CPU µs/req | redis CPU µs/req | client CPU µs/req |
+| --- | --- | --- | --- | --- | --- | --- | --- |"
+# bench_case LABEL TOOL URL-ARRAY HEADER-MODE SERVER...: ROUNDS rounds of one run per SERVER,
+# then a row per SERVER: median requests/s, its ratio to nginx and (store servers) to the
+# embedded build with the same component, and the median CPU times per request. HEADER-MODE
+# "revalidate" sends each server's own ETag in If-None-Match.
 bench_case() {
   local name="$1" tool="$2" mode="$4"
   local -n urls="$3"
   shift 4
-  local run=("$@") who header pid_var result r c w
-  local -A rps=() cpu=() client=() m=() mc=() mw=()
+  local run=("$@") who header pid_var result r c w d
+  local -A rps=() cpu=() client=() redis=() m=()
   for round in $(seq "$rounds"); do
-    for who in ${orders[$(((round - 1) % 6))]}; do
-      [[ " ${run[*]} " == *" $who "* ]] || continue
+    for who in $(order_of_round "$round"); do
       header=""
       [ "$mode" = revalidate ] && header="If-None-Match: ${etag[$who]}"
       pid_var="${who}_pid"
       result="$(run_load "$tool" "${!pid_var}" "${urls[$who]}" "$header")"
-      read -r r c w <<<"$result"
-      say "$name ($tool), round $round: ${label[$who]} $r req/s, server $c µs/req, $tool $w µs/req"
+      read -r r c w d <<<"$result"
+      say "$name ($tool), round $round: ${label[$who]} $r req/s, server $c µs/req, redis $d µs/req, $tool $w µs/req"
       rps[$who]+="$r "
       cpu[$who]+="$c "
       client[$who]+="$w "
+      redis[$who]+="$d "
     done
   done
-  for who in "${servers[@]}"; do
-    if [ -n "${rps[$who]:-}" ]; then
-      m[$who]="$(printf '%s\n' ${rps[$who]} | median)"
-      mc[$who]="$(printf '%.1f' "$(printf '%s\n' ${cpu[$who]} | median)")"
-      mw[$who]="$(printf '%.1f' "$(printf '%s\n' ${client[$who]} | median)")"
-    else
-      m[$who]=n/a mc[$who]=n/a mw[$who]=n/a
-    fi
+  for who in "${run[@]}"; do m[$who]="$(printf '%s\n' ${rps[$who]} | median)"; done
+  ratio() {
+    [ -n "$2" ] && [ -n "${m[$2]:-}" ] || { echo "–"; return; }
+    awk -v a="${m[$1]}" -v b="${m[$2]}" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'
+  }
+  for who in "${run[@]}"; do
+    table+="$(printf '\n| %s | %s | %.0f | %s | %s | %.1f | %.1f | %.1f |' "$name" "${label[$who]}" \
+      "${m[$who]}" "$(ratio "$who" nginx)" "$(ratio "$who" "${embedded[$who]:-}")" \
+      "$(printf '%s\n' ${cpu[$who]} | median)" "$(printf '%s\n' ${redis[$who]} | median)" \
+      "$(printf '%s\n' ${client[$who]} | median)")"
   done
-  ratio() { awk -v a="${m[$1]}" -v b="${m[nginx]}" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
-  rate() { awk -v a="${m[$1]}" 'BEGIN { if (a == "n/a") print a; else printf "%.0f", a }'; }
-  table+="$(printf '\n| %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$name" \
-    "$(rate asset)" "$(rate httplib)" "$(rate nginx)" "$(ratio asset)" "$(ratio httplib)" \
-    "${mc[asset]}" "${mc[httplib]}" "${mc[nginx]}")"
-  client_table+="$(printf '\n| %s | %s | %s | %s |' "$name" "${mw[asset]}" "${mw[httplib]}" "${mw[nginx]}")"
 }
-bench_case "GET 2 KB stylesheet → 200" wrk small get asset httplib nginx
-bench_case "GET 200 KB script → 200" wrk large get asset httplib nginx
+bench_case "GET 2 KB stylesheet → 200" wrk small get "${servers[@]}"
+bench_case "GET 200 KB script → 200" wrk large get "${servers[@]}"
 # cpp-httplib gives a 304 a Content-Length (Mount makes it the representation's length, as RFC
 # 9110 §8.6 allows), and wrk's parser then waits for that many body bytes, which never come: wrk
 # cannot measure httplib's 304. h2load (HTTP/1.1, same connections) can, for all three.
 bench_case "revalidate the stylesheet → 304" wrk small revalidate asset nginx
 bench_case "revalidate the stylesheet → 304, h2load" h2load small revalidate asset httplib nginx
-printf '%s\n\n%s\n' "$table" "$client_table"
+printf '%s\n' "$table"

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -79,6 +80,30 @@ TEST(CachingStore, ASecondReadIsAnsweredFromMemory) {
   EXPECT_EQ(c.misses, 1u);
   EXPECT_EQ(c.bytes, 5u);
   EXPECT_EQ(c.entries, 1u);
+}
+
+// GetIfInMemory() answers hits only: a miss is nullopt, with no read of the backing store
+// and no wait for a read in flight.
+TEST(CachingStore, GetIfInMemoryAnswersHitsOnlyAndNeverWaits) {
+  FakeStore backing;
+  backing.Set("a", "alpha");
+  backing.Set("b", "beta");
+  const CachingStore store(backing, 1024);
+  EXPECT_FALSE(store.GetIfInMemory("a").has_value());
+  EXPECT_EQ(backing.reads("a"), 0);
+  EXPECT_EQ(Read(store, "a"), "alpha");
+  const std::optional<StoreValue> hit = store.GetIfInMemory("a");
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->bytes(), "alpha");
+  EXPECT_EQ(store.counters().hits, 1u);
+  backing.CloseGate();
+  std::thread reading([&] { Read(store, "b"); });
+  while (backing.reads("b") == 0) std::this_thread::yield();
+  EXPECT_FALSE(store.GetIfInMemory("b").has_value());  // b is in flight: no wait
+  backing.OpenGate();
+  reading.join();
+  EXPECT_TRUE(store.GetIfInMemory("b").has_value());
+  EXPECT_FALSE(FakeStore().GetIfInMemory("a").has_value());  // a Store's default
 }
 
 TEST(CachingStore, EvictsTheLeastRecentlyUsedBeyondMaxBytes) {

@@ -2,10 +2,13 @@
 // the store, and only answers that send a body touch it.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -326,7 +329,8 @@ class ControlledStore : public Store {
 // log().
 class Running {
  public:
-  Running(std::string_view kind, const Server& server, const Store& store, int io_threads = 2)
+  Running(std::string_view kind, const Server& server, const Store& store, int io_threads = 2,
+          std::size_t blocking_threads = 4)
       : source_(server, store, [this](const absl::Status& s) {
           std::lock_guard lock(log_mutex_);
           log_.push_back(std::string(s.message()));
@@ -334,7 +338,7 @@ class Running {
     if (kind == "beast") {
       asset_server_.emplace(
           io_, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
-          source_, nullptr);
+          source_, nullptr, beast::AssetServerOptions{.blocking_threads = blocking_threads});
       port_ = asset_server_->local_endpoint().port();
       for (int i = 0; i < io_threads; ++i) threads_.emplace_back([this] { io_.run(); });
     } else {
@@ -453,7 +457,133 @@ TEST(StoreOverHttp, AStoreReadNeverBlocksBeastsIoThread) {
   EXPECT_EQ(store.gets(), 1);
 }
 
+// A CachingStore's hits are answered on the I/O thread: while the one thread that may wait is
+// held by a read at a closed gate, a cached body still comes back at once.
+TEST(StoreOverHttp, ACachedBodyNeedsNoThreadThatMayWait) {
+  test_util::StoreEnv env;
+  const std::string why = env.Open("dir");
+  if (!why.empty()) GTEST_SKIP() << why;
+  ASSERT_EQ(SyncSite(*env.store), store_assets::kManifestId);
+  const Server server(store_assets::kManifest);
+  ControlledStore gated(*env.store);
+  const CachingStore cached(gated, 1 << 20);
+  Running running("beast", server, cached, /*io_threads=*/1, /*blocking_threads=*/1);
+  const std::string html(store_assets::kManifest.Find("index.html")->url());
+  ASSERT_EQ(Fetch(running.port(), http::verb::get, html).response.result_int(), 200);
+  gated.SetGate(false);
+  std::thread waiting([&] {
+    const kv_assets_test::Reply r = Fetch(running.port(), http::verb::get, "/static/img/noise.bin");
+    EXPECT_EQ(r.response.result_int(), 200);
+  });
+  ASSERT_TRUE(gated.WaitForGets(2));  // the pool's one thread now waits at the gate
+  const auto start = std::chrono::steady_clock::now();
+  const kv_assets_test::Reply hit = Fetch(running.port(), http::verb::get, html);
+  EXPECT_EQ(hit.response.result_int(), 200);
+  EXPECT_EQ(hit.response.body(), FileContent("index.html"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(cached.counters().hits, 1u);
+  gated.SetGate(true);
+  waiting.join();
+}
+
 }  // namespace served
+
+// ---------------------------------------------------------------------------------------------
+// Against a real Workers KV namespace, only when the environment names one (skipped
+// otherwise; docs/stores.md, "Testing against Workers KV"):
+//
+//   CLOUDFLARE_API_TOKEN=<token with Workers KV Storage: Edit> \
+//   KV_ASSETS_CLOUDFLARE_ACCOUNT=<account id> KV_ASSETS_CLOUDFLARE_NAMESPACE=<namespace id> \
+//   ctest --test-dir build/dev -R CloudflareLive --output-on-failure
+//
+// It writes keys below a prefix of its own and below store_assets/, and deletes every key
+// below both at the end, whatever happened: give it a namespace of its own.
+namespace live {
+
+// Workers KV is eventually consistent: a write can take up to a minute to be seen, so each
+// check is repeated, every 2 s, for up to 90 s.
+template <typename Check>
+bool Eventually(Check check) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (!check()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+  return true;
+}
+
+// Deletes every key below `prefixes` when it goes.
+struct DeleteOnExit {
+  KeyValueStore& store;
+  std::vector<std::string> prefixes;
+  ~DeleteOnExit() {
+    for (const std::string& prefix : prefixes) {
+      absl::StatusOr<std::vector<std::string>> keys = store.List(prefix);
+      const absl::Status deleted = keys.ok() ? store.Delete(*keys) : keys.status();
+      EXPECT_TRUE(deleted.ok()) << "cleaning up " << prefix << ": " << deleted;
+    }
+  }
+};
+
+// What the live test checks, on any store: the client with binary values and keys that need
+// encoding in a URL, then a manifest-only build synced to the store and served from it.
+void CheckClientAndServing(KeyValueStore& store) {
+  const std::string prefix = "kv-assets-test-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(std::time(nullptr)) + "/";
+  const DeleteOnExit cleanup{store, {prefix, "store_assets/"}};
+  const std::string binary("\0\x01\xFFzero\0", 8);
+  const std::vector<KeyValue> entries = {{prefix + "css/a.css", "body{}"},
+                                         {prefix + "img/x y%?#.png", binary}};
+  ASSERT_TRUE(store.Put(entries).ok());
+  for (const KeyValue& e : entries) {
+    EXPECT_TRUE(Eventually([&] {
+      absl::StatusOr<StoreValue> v = store.Get(e.key);
+      return v.ok() && v->bytes() == e.value;
+    })) << e.key;
+  }
+  EXPECT_TRUE(Eventually([&] {
+    absl::StatusOr<std::vector<std::string>> keys = store.List(prefix);
+    return keys.ok() && keys->size() == entries.size();
+  }));
+  EXPECT_TRUE(absl::IsNotFound(store.Get(prefix + "never-written").status()));
+
+  ASSERT_EQ(SyncSite(store), store_assets::kManifestId);
+  const Server server(store_assets::kManifest);
+  for (const Asset& asset : store_assets::kManifest.assets) {
+    EXPECT_TRUE(Eventually([&] {
+      const StoreResponse r =
+          HandleWithStore(server, store, {.method = "GET", .target = std::string(asset.url())});
+      return r.response.status == 200 &&
+             r.response.BodyString() == FileContent(std::string(asset.path()));
+    })) << asset.path();
+  }
+}
+
+TEST(CloudflareLive, TheClientAndAManifestOnlyBuildAgainstARealNamespace) {
+  const char* token = std::getenv("CLOUDFLARE_API_TOKEN");
+  const char* account = std::getenv("KV_ASSETS_CLOUDFLARE_ACCOUNT");
+  const char* ns = std::getenv("KV_ASSETS_CLOUDFLARE_NAMESPACE");
+  if (token == nullptr || account == nullptr || ns == nullptr || *token == '\0' ||
+      *account == '\0' || *ns == '\0') {
+    GTEST_SKIP() << "set CLOUDFLARE_API_TOKEN, KV_ASSETS_CLOUDFLARE_ACCOUNT and "
+                    "KV_ASSETS_CLOUDFLARE_NAMESPACE to run against a real Workers KV namespace";
+  }
+  absl::StatusOr<std::unique_ptr<KeyValueStore>> store =
+      OpenStore(std::string("cloudflare-kv://") + account + "/" + ns);
+  ASSERT_TRUE(store.ok()) << store.status();
+  CheckClientAndServing(**store);
+}
+
+// The same checks against the local Workers KV API, on every run: the opt-in test's own code
+// stays tested.
+TEST(CloudflareLive, TheSameChecksPassAgainstTheLocalApi) {
+  test_util::StoreEnv env;
+  ASSERT_EQ(env.Open("cloudflare"), "");
+  CheckClientAndServing(*env.store);
+  env.ExpectNoViolations();
+}
+
+}  // namespace live
 
 }  // namespace
 }  // namespace kv_assets

@@ -99,6 +99,14 @@ absl::StatusOr<StoreValue> CachingStore::Get(std::string_view key) const {
   return got;
 }
 
+std::optional<StoreValue> CachingStore::GetIfInMemory(std::string_view key) const {
+  State& s = *state_;
+  std::lock_guard lock(s.mutex);
+  std::optional<StoreValue> hit = s.Lookup(key);
+  if (hit.has_value()) ++s.counters.hits;
+  return hit;
+}
+
 CachingStore::Counters CachingStore::counters() const {
   std::lock_guard lock(state_->mutex);
   Counters c = state_->counters;

@@ -28,6 +28,24 @@ void ReplaceWithError(Response& response, const absl::Status& status) {
   response = ErrorResponse(unavailable ? 503 : 500);
 }
 
+// Points the body of `response` into `got`, kept in `value`; or, when `got` is not the length
+// the manifest says, replaces the answer with a 500 and says so.
+absl::Status UseValue(Response& response, StoreValue got, StoreValue& value) {
+  const std::string_view key = response.body_key();
+  if (!response.FillBody(got.bytes())) {
+    const std::uint64_t expected = response.variant != nullptr ? response.variant->size
+                                   : response.asset != nullptr ? response.asset->size
+                                                               : 0;
+    const absl::Status status =
+        absl::DataLossError(absl::StrCat(ToAbsl(key), ": the store holds ", got.bytes().size(),
+                                         " bytes, the manifest says ", expected));
+    ReplaceWithError(response, status);
+    return status;
+  }
+  value = std::move(got);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status FetchBody(const Store& store, Response& response, StoreValue& value) {
@@ -38,18 +56,7 @@ absl::Status FetchBody(const Store& store, Response& response, StoreValue& value
     ReplaceWithError(response, got.status());
     return got.status();
   }
-  if (!response.FillBody(got->bytes())) {
-    const std::uint64_t expected = response.variant != nullptr ? response.variant->size
-                                   : response.asset != nullptr ? response.asset->size
-                                                               : 0;
-    const absl::Status status =
-        absl::DataLossError(absl::StrCat(ToAbsl(key), ": the store holds ", got->bytes().size(),
-                                         " bytes, the manifest says ", expected));
-    ReplaceWithError(response, status);
-    return status;
-  }
-  value = *std::move(got);
-  return absl::OkStatus();
+  return UseValue(response, *std::move(got), value);
 }
 
 StoreResponse HandleWithStore(const Server& server, const Store& store, const Request& request) {
@@ -68,6 +75,21 @@ StoreSource::StoreSource(const Server& server, const Store& store, ErrorLog on_e
 
 bool StoreSource::HandlesTarget(std::string_view target) const {
   return server_.HandlesTarget(target);
+}
+
+std::optional<SourcedResponse> StoreSource::AnswerWithoutWaiting(const Request& request) const {
+  SourcedResponse out{server_.Handle(request), nullptr};
+  if (out.response.body_key().empty()) return out;
+  std::optional<StoreValue> cached = store_.GetIfInMemory(out.response.body_key());
+  if (!cached.has_value()) return std::nullopt;
+  auto value = std::make_shared<StoreValue>();
+  if (const absl::Status status = UseValue(out.response, *std::move(cached), *value);
+      !status.ok()) {
+    on_error_(status);
+    return out;  // the 500 UseValue() made
+  }
+  out.owner = std::move(value);
+  return out;
 }
 
 SourcedResponse StoreSource::Answer(const Request& request) const {

@@ -12,6 +12,7 @@
 #define KV_ASSETS_SOURCE_H_
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "kv_assets/server.h"
@@ -35,6 +36,13 @@ class AssetSource {
   // Whether Answer() may wait for I/O (a StoreSource reads its store, kv_assets/store.h).
   // AssetServer then runs it on threads of its own, never on the io_context's.
   virtual bool MayBlock() const { return false; }
+  // For a source that MayBlock(): the answer, when it can be given without waiting (it needs
+  // no body, or its body is in memory); nullopt when only Answer() can give it. AssetServer
+  // asks this first, on its I/O thread, and hands the request to a thread of its own only on
+  // nullopt: the hand-over costs more than a cached answer (bench/README.md).
+  virtual std::optional<SourcedResponse> AnswerWithoutWaiting(const Request& /*request*/) const {
+    return std::nullopt;
+  }
 };
 
 // An embedded manifest's Server as an AssetSource. `server` must outlive it.

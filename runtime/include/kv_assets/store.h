@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,6 +86,15 @@ class Store {
   // DeadlineExceededError when the store cannot be reached in time; another code for
   // anything else. Messages name the store and the key, never a credential.
   virtual absl::StatusOr<StoreValue> Get(std::string_view key) const = 0;
+
+  // The value under `key` when the store can give it at once, from memory, without waiting
+  // for I/O or for another thread's read; nullopt otherwise. The default is nullopt: only
+  // CachingStore answers, with its hits. A server uses it to send a cached body from its I/O
+  // thread instead of handing the request to a thread that may wait
+  // (StoreSource::AnswerWithoutWaiting).
+  virtual std::optional<StoreValue> GetIfInMemory(std::string_view /*key*/) const {
+    return std::nullopt;
+  }
 };
 
 // Completes `response`, an answer of Server::Handle() for a manifest-only build: when it
@@ -128,6 +138,9 @@ class StoreSource final : public AssetSource {
   bool HandlesTarget(std::string_view target) const override;
   SourcedResponse Answer(const Request& request) const override;
   bool MayBlock() const override { return true; }
+  // Every answer without a body, and those whose body the store holds in memory
+  // (Store::GetIfInMemory: a CachingStore's hits).
+  std::optional<SourcedResponse> AnswerWithoutWaiting(const Request& request) const override;
 
  private:
   const Server& server_;
@@ -173,6 +186,8 @@ class CachingStore final : public Store {
   CachingStore& operator=(const CachingStore&) = delete;
 
   absl::StatusOr<StoreValue> Get(std::string_view key) const override;
+  // A hit (counted as one), or nullopt: never a read of the backing store, never a wait.
+  std::optional<StoreValue> GetIfInMemory(std::string_view key) const override;
   Counters counters() const;
 
  private:

@@ -194,9 +194,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       JoinedFields joined;  // outlives the Request, as ToRequest() requires
       return SendAnswer(shared_->assets.Answer(ToRequest(req, joined)), version, keep_alive);
     }
-    // On a thread that may wait; the Request views `req` and joined_, both left alone until
-    // the answer is written. The work guard keeps io.run() going until it is posted back.
+    // Here when the source can answer without waiting (no body, or a body in memory); else on
+    // a thread that may wait. The Request views `req` and joined_, both left alone until the
+    // answer is written. The work guard keeps io.run() going until it is posted back.
     const Request request = ToRequest(req, joined_);
+    if (std::optional<SourcedResponse> now = shared_->assets.AnswerWithoutWaiting(request)) {
+      return SendAnswer(*std::move(now), version, keep_alive);
+    }
     net::post(*shared_->blocking, [self = shared_from_this(), request, version, keep_alive,
                                    work = net::make_work_guard(stream_.get_executor())]() mutable {
       SourcedResponse answer = self->shared_->assets.Answer(request);
