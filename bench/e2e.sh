@@ -15,6 +15,7 @@
 #
 #   bench/e2e.sh [build-dir]        (default: build/bench; configured and built if missing)
 #   DURATION=10 CONNECTIONS=32 ROUNDS=2 HTTPLIB_THREADS=64 STORE=1 bench/e2e.sh
+#   SERVERS="asset asset_cached" ROUNDS=8 DURATION=4 bench/e2e.sh   (only those servers' runs)
 #
 # Cases: a ~2 KB stylesheet, a ~200 KB script (both identity, no Accept-Encoding, as nginx
 # without gzip_static would send them), and a 304 revalidation of the stylesheet. Each case runs
@@ -167,6 +168,8 @@ tagged() {
 }
 small_tagged="$(tagged e2e/small.css)"
 large_tagged="$(tagged e2e/large.js)"
+# SERVERS: run only these (the others still start, for the checks below).
+wanted="${SERVERS:-${servers[*]}}"
 declare -A small large etag
 for who in "${servers[@]}"; do
   [ "$who" = nginx ] && continue
@@ -273,7 +276,9 @@ bench_case() {
   local name="$1" tool="$2" mode="$4"
   local -n urls="$3"
   shift 4
-  local run=("$@") who header pid_var result r c w d
+  local run=() who header pid_var result r c w d
+  for who in "$@"; do [[ " ${servers[*]} " == *" $who "* ]] && run+=("$who"); done
+  [ ${#run[@]} -gt 0 ] || return 0
   local -A rps=() cpu=() client=() redis=() m=()
   for round in $(seq "$rounds"); do
     for who in $(order_of_round "$round"); do
@@ -301,6 +306,7 @@ bench_case() {
       "$(printf '%s\n' ${client[$who]} | median)")"
   done
 }
+servers=($wanted)
 bench_case "GET 2 KB stylesheet → 200" wrk small get "${servers[@]}"
 bench_case "GET 200 KB script → 200" wrk large get "${servers[@]}"
 # cpp-httplib gives a 304 a Content-Length (Mount makes it the representation's length, as RFC
