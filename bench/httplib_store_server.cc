@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
     } else if (number == nullptr ||
                std::from_chars(value.data(), value.data() + value.size(), *number).ptr !=
                    value.data() + value.size()) {
-      std::cerr << "kv_assets_bench_httplib_store_server: " << arg << ": unknown flag or bad value\n";
+      std::cerr << "kv_assets_bench_httplib_store_server: " << arg
+                << ": unknown flag or bad value\n";
       return 2;
     }
   }
