@@ -86,17 +86,25 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
   return flags;
 }
 
-// "/" lists every asset's URL (built once: the manifest cannot change); 404 elsewhere.
+// "/" lists every asset's URL; 404 elsewhere. The page depends on the manifest alone, so the
+// manifest's id is its ETag: a reload revalidates to a 304 until a new version is deployed.
 HttpResponse Route(const HttpRequest& req) {
   HttpResponse res(http::status::ok, 11);
-  res.set(http::field::cache_control, "no-cache");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
   if (req.target() != "/") {
     res.result(http::status::not_found);
-    res.set(http::field::cache_control, "no-store");
-    res.set(http::field::content_type, "text/plain; charset=utf-8");
     res.body() = "404 Not Found\n";
     return res;
   }
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    res.result(http::status::method_not_allowed);
+    res.set(http::field::allow, "GET, HEAD");
+    res.body() = "405 Method Not Allowed\n";
+    return res;
+  }
+  static const std::string& etag =
+      *new std::string("\"" + std::string(store_example_assets::kManifestId) + "\"");
   static const std::string& html = *new std::string([] {
     std::string page =
         "<!doctype html>\n<html lang=\"en\">\n<meta charset=\"utf-8\">\n"
@@ -109,6 +117,13 @@ HttpResponse Route(const HttpRequest& req) {
     }
     return page + "</ul>\n";
   }());
+  res.set(http::field::etag, etag);
+  res.set(http::field::cache_control, "no-cache");
+  if (req[http::field::if_none_match].find(etag) != boost::beast::string_view::npos) {
+    res.result(http::status::not_modified);
+    res.erase(http::field::content_type);
+    return res;
+  }
   res.set(http::field::content_type, "text/html; charset=utf-8");
   res.body() = html;
   return res;
