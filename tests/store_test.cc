@@ -99,6 +99,25 @@ TEST_P(StoreTest, ManyKeys) {
   env_.ExpectNoViolations();
 }
 
+// A value much larger than any socket buffer, with every byte value ("\r\n" included, which
+// frames Redis replies), comes back whole, and so does the empty one after it on the same
+// connection.
+TEST_P(StoreTest, LargeBinaryValuesComeBackWhole) {
+  std::string large(3 << 20, '\0');
+  for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>((i * 7919) >> 3);
+  const std::vector<KeyValue> entries = {{"big/value", large}, {"big/empty", ""}};
+  ASSERT_TRUE(store().Put(entries).ok());
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<StoreValue> v = store().Get("big/value");
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_TRUE(v->bytes() == large) << v->bytes().size() << " bytes";
+    absl::StatusOr<StoreValue> empty = store().Get("big/empty");
+    ASSERT_TRUE(empty.ok()) << empty.status();
+    EXPECT_EQ(empty->bytes(), "");
+  }
+  env_.ExpectNoViolations();
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("dir", "redis", "cloudflare"),
                          [](const auto& info) { return std::string(info.param); });
 

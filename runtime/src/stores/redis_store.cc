@@ -3,12 +3,16 @@
 //
 // hiredis contexts are not thread-safe, so connections live in a pool: a caller takes one
 // (or opens one) and gives it back when done; a connection that failed is dropped, so the
-// next caller reconnects. Values read are not copied: the StoreValue keeps hiredis' reply.
+// next caller reconnects. A GET's reply is read here, not by hiredis: the value goes from the
+// socket straight into the buffer the StoreValue keeps.
 #include <hiredis/hiredis.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,25 +86,22 @@ class Node {
       bool pooled = false;
       absl::StatusOr<Connection> c = Take(&pooled, /*fresh=*/attempt > 0);
       if (!c.ok()) return c.status();
-      const char* argv[] = {"GET", key.data()};
-      const std::size_t lens[] = {3, key.size()};
-      Reply reply(static_cast<redisReply*>(redisCommandArgv(c->get(), 2, argv, lens)));
-      if (reply == nullptr) {
+      bool healthy = false;
+      absl::StatusOr<std::optional<StoreValue>> got = ReadGet(**c, key, healthy);
+      if (!healthy) {  // the connection is dropped: its state is unknown
         if (pooled && attempt == 0) {
           DropPool();
           continue;
         }
-        return ConnectionError(**c, key);
+        return got.ok() ? absl::InternalError(absl::StrCat(name_, ": ", ToAbsl(key)))
+                        : got.status();
       }
       GiveBack(*std::move(c));
-      if (reply->type == REDIS_REPLY_NIL) {
+      if (!got.ok()) return got.status();
+      if (!got->has_value()) {
         return absl::NotFoundError(absl::StrCat(name_, ": ", ToAbsl(key), ": no such key"));
       }
-      if (reply->type != REDIS_REPLY_STRING) return ReplyError(*reply, key);
-      const std::string_view bytes(reply->str, reply->len);
-      std::shared_ptr<const void> owner(
-          reply.release(), [](const void* r) { freeReplyObject(const_cast<void*>(r)); });
-      return StoreValue(bytes, std::move(owner));
+      return **std::move(got);
     }
   }
 
@@ -162,6 +163,72 @@ class Node {
   }
 
  private:
+  // GET `key` on `c`, its reply read here rather than by hiredis. hiredis reads a reply 16 KiB
+  // at a time into a buffer of its own and then copies the value into the reply object; this
+  // reads the bulk string's length, then the value straight into the memory it is served from
+  // (bench/README.md, "Manifest-only builds end to end"). nullopt: no such key. `healthy`:
+  // whether `c` is fit for the next command.
+  absl::StatusOr<std::optional<StoreValue>> ReadGet(redisContext& c, std::string_view key,
+                                                    bool& healthy) const {
+    healthy = false;
+    const char* argv[] = {"GET", key.data()};
+    const std::size_t lens[] = {3, key.size()};
+    if (c.reader->pos != c.reader->len || redisAppendCommandArgv(&c, 2, argv, lens) != REDIS_OK) {
+      return ConnectionError(c, key);
+    }
+    for (int done = 0; !done;) {
+      if (redisBufferWrite(&c, &done) != REDIS_OK) return ConnectionError(c, key);
+    }
+    // The reply's first line: "$<length>", "$-1" (no such key) or "-<error>".
+    char head[4096];
+    std::size_t have = 0;
+    std::size_t eol;
+    while ((eol = std::string_view(head, have).find("\r\n")) == std::string_view::npos) {
+      if (have == sizeof head)
+        return absl::InternalError(absl::StrCat(name_, ": GET: reply line too long"));
+      const ssize_t n = read(c.fd, head + have, sizeof head - have);
+      if (n <= 0) return IoError(n, key);
+      have += static_cast<std::size_t>(n);
+    }
+    const std::string_view line(head + 1, eol - 1), rest(head + eol + 2, have - eol - 2);
+    long long length = -2;
+    if (head[0] == '-' ||
+        (head[0] == '$' && absl::SimpleAtoi(ToAbsl(line), &length) && length == -1)) {
+      healthy = rest.empty();
+      if (head[0] == '$') return std::optional<StoreValue>();
+      redisReply error{};
+      error.type = REDIS_REPLY_ERROR;
+      error.str = const_cast<char*>(line.data());
+      error.len = line.size();
+      return ReplyError(error, key);
+    }
+    if (length < 0)
+      return absl::InternalError(absl::StrCat(name_, ": ", ToAbsl(key), ": unexpected reply"));
+    const std::size_t total = static_cast<std::size_t>(length) + 2;  // the value, then "\r\n"
+    if (rest.size() > total)
+      return absl::InternalError(absl::StrCat(name_, ": ", ToAbsl(key), ": more than one reply"));
+    std::shared_ptr<char[]> bytes(new char[total]);
+    std::memcpy(bytes.get(), rest.data(), rest.size());
+    for (std::size_t got = rest.size(); got < total;) {
+      const ssize_t n = read(c.fd, bytes.get() + got, total - got);
+      if (n <= 0) return IoError(n, key);
+      got += static_cast<std::size_t>(n);
+    }
+    healthy = true;
+    const std::string_view value(bytes.get(), static_cast<std::size_t>(length));
+    return std::optional<StoreValue>(StoreValue(value, std::move(bytes)));
+  }
+
+  // A read of the connection that returned `n` <= 0.
+  absl::Status IoError(ssize_t n, std::string_view key) const {
+    if (n == 0) {
+      return absl::UnavailableError(absl::StrCat(name_, ": ", ToAbsl(key), ": connection closed"));
+    }
+    const std::string message = absl::StrCat(name_, ": ", ToAbsl(key), ": ", std::strerror(errno));
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return absl::DeadlineExceededError(message);
+    return absl::UnavailableError(message);
+  }
+
   // AUTH [<user>] <password>, as arguments (never formatted into a command line), on every
   // new connection; a refusal names the store without the password.
   absl::Status Authenticate(redisContext& c) const {
