@@ -147,19 +147,24 @@ class Node {
   }
 
   absl::Status ReplyError(const redisReply& reply, std::string_view what) const {
-    const std::string text =
-        reply.type == REDIS_REPLY_ERROR ? std::string(reply.str, reply.len) : "unexpected reply";
+    return ErrorText(reply.type == REDIS_REPLY_ERROR ? std::string_view(reply.str, reply.len)
+                                                     : "unexpected reply",
+                     what);
+  }
+
+  // An error reply's text ("-" dropped) as a Status naming the store and `what`.
+  absl::Status ErrorText(std::string_view text, std::string_view what) const {
     if (text.starts_with("NOAUTH") || text.starts_with("NOPERM") || text.starts_with("WRONGPASS")) {
       return absl::PermissionDeniedError(
-          absl::StrCat(name_, ": ", ToAbsl(what), ": ", text,
+          absl::StrCat(name_, ": ", ToAbsl(what), ": ", ToAbsl(text),
                        " (credentials: redis://<user>:<password>@… or KV_ASSETS_REDIS_PASSWORD)"));
     }
     // Out of memory (maxmemory) or a server that is loading or read-only is a passing state.
     if (text.starts_with("OOM") || text.starts_with("LOADING") || text.starts_with("READONLY") ||
         text.starts_with("BUSY")) {
-      return absl::UnavailableError(absl::StrCat(name_, ": ", ToAbsl(what), ": ", text));
+      return absl::UnavailableError(absl::StrCat(name_, ": ", ToAbsl(what), ": ", ToAbsl(text)));
     }
-    return absl::InternalError(absl::StrCat(name_, ": ", ToAbsl(what), ": ", text));
+    return absl::InternalError(absl::StrCat(name_, ": ", ToAbsl(what), ": ", ToAbsl(text)));
   }
 
  private:
@@ -196,11 +201,7 @@ class Node {
         (head[0] == '$' && absl::SimpleAtoi(ToAbsl(line), &length) && length == -1)) {
       healthy = rest.empty();
       if (head[0] == '$') return std::optional<StoreValue>();
-      redisReply error{};
-      error.type = REDIS_REPLY_ERROR;
-      error.str = const_cast<char*>(line.data());
-      error.len = line.size();
-      return ReplyError(error, key);
+      return ErrorText(line, key);
     }
     if (length < 0)
       return absl::InternalError(absl::StrCat(name_, ": ", ToAbsl(key), ": unexpected reply"));
